@@ -1,0 +1,11 @@
+'use strict';
+// node --require loopwatch/preload app.js   (or: node --import loopwatch/preload app.mjs)
+// Kept tiny on purpose: everything, including failure handling, lives in dist/src/preload.js.
+try {
+  require('../dist/src/preload.js');
+} catch (error) {
+  process.emitWarning(`loopwatch: could not load (${error && error.message}); the app runs without loopwatch`, {
+    code: 'LOOPWATCH_INTERNAL',
+    type: 'LoopwatchWarning',
+  });
+}

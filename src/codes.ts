@@ -1,0 +1,20 @@
+/**
+ * Every warning loopwatch can print, by stable code. Codes are never reused or renamed:
+ * users grep for them and `test/unit/codes.test.ts` checks this list against the README table.
+ */
+export const CODES = {
+  /** An environment variable had a value loopwatch cannot use; the default was used instead. */
+  LOOPWATCH_BAD_ENV: 'LOOPWATCH_BAD_ENV',
+  /** The inspector is missing or already used by a debugger: stalls are timed but carry no stack. */
+  LOOPWATCH_NO_INSPECTOR: 'LOOPWATCH_NO_INSPECTOR',
+  /** The watchdog worker could not start or died: stall detection is off, the app is unaffected. */
+  LOOPWATCH_WORKER_FAILED: 'LOOPWATCH_WORKER_FAILED',
+  /** The JSON report could not be written (missing or read-only folder, disk full, ...). */
+  LOOPWATCH_REPORT_UNWRITABLE: 'LOOPWATCH_REPORT_UNWRITABLE',
+  /** The log file could not be opened or written: log lines go to stderr instead. */
+  LOOPWATCH_LOG_UNWRITABLE: 'LOOPWATCH_LOG_UNWRITABLE',
+  /** An unexpected internal error inside loopwatch; it was contained and the app keeps running. */
+  LOOPWATCH_INTERNAL: 'LOOPWATCH_INTERNAL',
+} as const;
+
+export type WarningCode = keyof typeof CODES;

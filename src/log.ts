@@ -1,0 +1,90 @@
+/**
+ * loopwatch's own log lines (one per stall, hangs, suppression notices). Written synchronously from
+ * the watchdog worker with fs.writeSync: a worker's console output is relayed through the main
+ * thread, which prints nothing while it is blocked, and blocked is exactly when we need to speak.
+ */
+import * as fs from 'node:fs';
+import { RateLimiter } from './watchdog/detector';
+import type { LogFormat } from './options';
+
+export interface LogFields {
+  [key: string]: string | number | boolean | null | undefined;
+}
+
+export class StallLog {
+  private fd: number | null;
+  private readonly limiter: RateLimiter;
+  private suppressed = 0;
+
+  /** `onFileError` is told once when the log file cannot be used; lines then go to stderr. */
+  constructor(
+    private readonly destination: string,
+    private readonly format: LogFormat,
+    linesPerMinute: number,
+    private readonly onFileError: (message: string) => void,
+  ) {
+    this.limiter = new RateLimiter(linesPerMinute, 60_000, Date.now());
+    this.fd = this.open();
+  }
+
+  /** A rate-limited line; `text` is the human form, `fields` the JSON form. */
+  line(text: string, fields: LogFields): void {
+    if (this.fd === null) return;
+    if (!this.limiter.tryTake(Date.now())) {
+      this.suppressed += 1;
+      return;
+    }
+    if (this.suppressed > 0) {
+      const count = this.suppressed;
+      this.suppressed = 0;
+      this.write(`${count} stall line(s) suppressed by the rate limit (LOOPWATCH_LOG_PER_MIN)`, {
+        event: 'suppressed',
+        count,
+      });
+    }
+    this.write(text, fields);
+  }
+
+  /** A line that bypasses the rate limit: hangs and the like, rare by construction. */
+  always(text: string, fields: LogFields): void {
+    if (this.fd === null) return;
+    this.write(text, fields);
+  }
+
+  close(): void {
+    if (this.fd !== null && this.fd !== 2) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // Already closed.
+      }
+    }
+    this.fd = null;
+  }
+
+  private open(): number | null {
+    if (this.destination === 'off') return null;
+    if (this.destination === 'stderr') return 2;
+    try {
+      return fs.openSync(this.destination, 'a', 0o600);
+    } catch (error) {
+      this.onFileError(`cannot open LOOPWATCH_LOG=${this.destination} (${(error as Error).message}); logging to stderr`);
+      return 2;
+    }
+  }
+
+  private write(text: string, fields: LogFields): void {
+    const output =
+      this.format === 'json'
+        ? JSON.stringify({ time: new Date().toISOString(), pid: process.pid, source: 'loopwatch', msg: text, ...fields }) + '\n'
+        : `loopwatch: ${text}\n`;
+    try {
+      fs.writeSync(this.fd ?? 2, output);
+    } catch (error) {
+      if (this.fd !== 2) {
+        this.onFileError(`cannot write LOOPWATCH_LOG=${this.destination} (${(error as Error).message}); logging to stderr`);
+        this.fd = 2;
+      }
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import type { WarningCode } from './codes';
+
+export type Mode = 'off' | 'production' | 'debug';
+export type LogFormat = 'text' | 'json';
+
+/** Everything loopwatch can be told. Read from `LOOPWATCH_*` by {@link readOptionsFromEnv}. */
+export interface Options {
+  /** `LOOPWATCH_MODE`: `off` does nothing, `debug` lowers the threshold. @default 'production' */
+  mode: Mode;
+  /** `LOOPWATCH_THRESHOLD_MS`: a stall is a loop turn this late. @default 100 (50 in debug mode) */
+  thresholdMs: number;
+  /** `LOOPWATCH_HANG_MS`: a stall this long is a hang: the report is written while still stuck. @default 5000 */
+  hangMs: number;
+  /** `LOOPWATCH_REPORT`: JSON report path; `{pid}` is replaced by the process id. @default null (no report) */
+  report: string | null;
+  /** `LOOPWATCH_LOG`: `stderr`, `off`, or a file path (appended to). @default 'stderr' */
+  log: string;
+  /** `LOOPWATCH_LOG_FORMAT`: `text` lines or `json` lines. @default 'text' */
+  logFormat: LogFormat;
+  /**
+   * `LOOPWATCH_APP_PATHS`: comma-separated path prefixes that hold the app's own code. A stall is
+   * attributed to its topmost frame under one of them.
+   * @default [] (any file outside node_modules and Node's internals)
+   */
+  appPaths: string[];
+  /** `LOOPWATCH_STACKS`: capture the blocked thread's stack through the in-process inspector. @default true */
+  stacks: boolean;
+  /** `LOOPWATCH_MAX_CAPTURES_PER_MIN`: stack captures allowed per minute (stalls are always counted). @default 30 */
+  maxCapturesPerMinute: number;
+  /** `LOOPWATCH_SAMPLE_MS`: how often a long stall is re-sampled. @default 100 */
+  sampleIntervalMs: number;
+  /** `LOOPWATCH_MAX_SAMPLES`: re-samples kept per stall. @default 50 */
+  maxSamples: number;
+  /** `LOOPWATCH_MAX_SITES`: distinct call sites kept; the rest are merged into `overflow`. @default 1000 */
+  maxSites: number;
+  /** `LOOPWATCH_MAX_STALLS`: individual stalls kept in the report (the longest). @default 100 */
+  maxStalls: number;
+  /** `LOOPWATCH_LOG_PER_MIN`: stall log lines per minute before lines are suppressed and counted. @default 60 */
+  logLinesPerMinute: number;
+}
+
+export const DEFAULTS: Readonly<Options> = Object.freeze({
+  mode: 'production',
+  thresholdMs: 100,
+  hangMs: 5000,
+  report: null,
+  log: 'stderr',
+  logFormat: 'text',
+  appPaths: [],
+  stacks: true,
+  maxCapturesPerMinute: 30,
+  sampleIntervalMs: 100,
+  maxSamples: 50,
+  maxSites: 1000,
+  maxStalls: 100,
+  logLinesPerMinute: 60,
+});
+
+/** The debug-mode threshold, like asyncio debug mode but twice as strict. */
+export const DEBUG_THRESHOLD_MS = 50;
+
+export interface OptionWarning {
+  code: WarningCode;
+  message: string;
+}
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+
+/**
+ * Reads options from the environment. Never throws: a value it cannot use becomes a warning and the
+ * default, because a preload must never crash its host.
+ */
+export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; warnings: OptionWarning[] } {
+  const warnings: OptionWarning[] = [];
+  const bad = (name: string, value: string, expected: string, fallback: unknown): void => {
+    warnings.push({
+      code: 'LOOPWATCH_BAD_ENV',
+      message: `${name}=${JSON.stringify(truncate(value))} is not ${expected}; using ${JSON.stringify(fallback)}`,
+    });
+  };
+  const raw = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const choice = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const value = raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase() as T;
+    if (allowed.includes(lower)) return lower;
+    bad(name, value, `one of ${allowed.join(', ')}`, fallback);
+    return fallback;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const value = raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      bad(name, value, `an integer from ${min} to ${max}`, fallback);
+      return fallback;
+    }
+    return parsed;
+  };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const value = raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase();
+    if (TRUE_WORDS.has(lower)) return true;
+    if (FALSE_WORDS.has(lower)) return false;
+    bad(name, value, 'a boolean (1/0, true/false, yes/no, on/off)', fallback);
+    return fallback;
+  };
+
+  const mode = choice('LOOPWATCH_MODE', ['off', 'production', 'debug'] as const, DEFAULTS.mode);
+  const defaultThreshold = mode === 'debug' ? DEBUG_THRESHOLD_MS : DEFAULTS.thresholdMs;
+  const thresholdMs = integer('LOOPWATCH_THRESHOLD_MS', defaultThreshold, 20, 600_000);
+  const hangMs = integer('LOOPWATCH_HANG_MS', Math.max(DEFAULTS.hangMs, thresholdMs), thresholdMs, 3_600_000);
+
+  const options: Options = {
+    mode,
+    thresholdMs,
+    hangMs,
+    report: raw('LOOPWATCH_REPORT') ?? DEFAULTS.report,
+    log: raw('LOOPWATCH_LOG') ?? DEFAULTS.log,
+    logFormat: choice('LOOPWATCH_LOG_FORMAT', ['text', 'json'] as const, DEFAULTS.logFormat),
+    appPaths: (raw('LOOPWATCH_APP_PATHS') ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+    stacks: flag('LOOPWATCH_STACKS', DEFAULTS.stacks),
+    maxCapturesPerMinute: integer('LOOPWATCH_MAX_CAPTURES_PER_MIN', DEFAULTS.maxCapturesPerMinute, 0, 6000),
+    sampleIntervalMs: integer('LOOPWATCH_SAMPLE_MS', DEFAULTS.sampleIntervalMs, 10, 60_000),
+    maxSamples: integer('LOOPWATCH_MAX_SAMPLES', DEFAULTS.maxSamples, 0, 1000),
+    maxSites: integer('LOOPWATCH_MAX_SITES', DEFAULTS.maxSites, 1, 100_000),
+    maxStalls: integer('LOOPWATCH_MAX_STALLS', DEFAULTS.maxStalls, 1, 10_000),
+    logLinesPerMinute: integer('LOOPWATCH_LOG_PER_MIN', DEFAULTS.logLinesPerMinute, 1, 100_000),
+  };
+  return { options, warnings };
+}
+
+/** Replaces `{pid}` so children that inherit the environment do not overwrite each other's report. */
+export function expandPath(template: string, pid: number): string {
+  return template.split('{pid}').join(String(pid));
+}
+
+function truncate(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+}

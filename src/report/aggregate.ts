@@ -1,0 +1,127 @@
+/**
+ * Bounded aggregation of stalls: per call site (count, total, max, worst stack) and the longest
+ * individual stalls. Memory stays bounded whatever the number of distinct sites: past `maxSites`,
+ * the site with the least total blocked time is folded into `overflow`.
+ */
+import type { Frame } from '../stack/frames';
+
+export interface Sample {
+  /** Milliseconds since the stall began. */
+  atMs: number;
+  stack: Frame[];
+}
+
+export interface StallRecord {
+  at: string;
+  durationMs: number;
+  threadId: number;
+  site: Frame | null;
+  stack: Frame[];
+  samples: Sample[];
+  /** True when the report was written while this stall was still going on (a hang). */
+  ongoing?: boolean;
+  /** Why no stack was captured, when none was. */
+  noStackReason?: string;
+}
+
+export interface SiteRecord extends Frame {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  stack: Frame[];
+}
+
+export interface Overflow {
+  /** Distinct sites folded in here because the table was full. */
+  sites: number;
+  count: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+export interface Unattributed {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+export class StallAggregate {
+  private readonly sites = new Map<string, SiteRecord>();
+  private readonly longest: StallRecord[] = [];
+  readonly overflow: Overflow = { sites: 0, count: 0, totalMs: 0, maxMs: 0 };
+  /** Stalls with no stack (capture rate-limited, inspector unavailable, ended before the capture). */
+  readonly unattributed: Unattributed = { count: 0, totalMs: 0, maxMs: 0 };
+  stallCount = 0;
+  totalMs = 0;
+
+  constructor(
+    private readonly maxSites: number,
+    private readonly maxStalls: number,
+  ) {}
+
+  add(stall: StallRecord): void {
+    this.stallCount += 1;
+    this.totalMs += stall.durationMs;
+    this.keepIfLong(stall);
+    if (stall.site === null) {
+      bump(this.unattributed, stall.durationMs);
+      return;
+    }
+    const key = `${stall.site.file}:${stall.site.line}`;
+    const existing = this.sites.get(key);
+    if (existing !== undefined) {
+      bump(existing, stall.durationMs);
+      if (stall.durationMs >= existing.maxMs) {
+        existing.stack = stall.stack;
+        existing.column = stall.site.column;
+      }
+      return;
+    }
+    if (this.sites.size >= this.maxSites) this.evictSmallest();
+    this.sites.set(key, { ...stall.site, count: 1, totalMs: stall.durationMs, maxMs: stall.durationMs, stack: stall.stack });
+  }
+
+  /** Sites by total blocked time, worst first. */
+  siteList(): SiteRecord[] {
+    return [...this.sites.values()].sort((a, b) => b.totalMs - a.totalMs);
+  }
+
+  stallList(): StallRecord[] {
+    return [...this.longest].sort((a, b) => b.durationMs - a.durationMs);
+  }
+
+  private keepIfLong(stall: StallRecord): void {
+    if (this.longest.length < this.maxStalls) {
+      this.longest.push(stall);
+      return;
+    }
+    let shortestIndex = 0;
+    for (let i = 1; i < this.longest.length; i++) {
+      if (this.longest[i]!.durationMs < this.longest[shortestIndex]!.durationMs) shortestIndex = i;
+    }
+    if (this.longest[shortestIndex]!.durationMs < stall.durationMs) this.longest[shortestIndex] = stall;
+  }
+
+  private evictSmallest(): void {
+    let smallestKey: string | undefined;
+    let smallest: SiteRecord | undefined;
+    for (const [key, site] of this.sites) {
+      if (smallest === undefined || site.totalMs < smallest.totalMs) {
+        smallestKey = key;
+        smallest = site;
+      }
+    }
+    if (smallestKey === undefined || smallest === undefined) return;
+    this.sites.delete(smallestKey);
+    this.overflow.sites += 1;
+    this.overflow.count += smallest.count;
+    this.overflow.totalMs += smallest.totalMs;
+    this.overflow.maxMs = Math.max(this.overflow.maxMs, smallest.maxMs);
+  }
+}
+
+function bump(target: { count: number; totalMs: number; maxMs: number }, durationMs: number): void {
+  target.count += 1;
+  target.totalMs += durationMs;
+  target.maxMs = Math.max(target.maxMs, durationMs);
+}

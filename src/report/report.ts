@@ -1,0 +1,93 @@
+/**
+ * The JSON report (schema `loopwatch/report@1`) and how it reaches disk: written to a temporary
+ * file with owner-only permissions and renamed over the target, so a reader (or a crash halfway)
+ * never sees half a report.
+ */
+import * as fs from 'node:fs';
+import type { Mode } from '../options';
+import type { Overflow, SiteRecord, StallAggregate, StallRecord, Unattributed } from './aggregate';
+
+export const REPORT_SCHEMA = 'loopwatch/report@1';
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  pid: number;
+  startedAt: string;
+  writtenAt: string;
+  /** Why this version was written: `exit`, `hang`, `stall`, `signal`. */
+  reason: string;
+  mode: Mode;
+  thresholdMs: number;
+  hangMs: number;
+  node: string;
+  /** Whether stalls carry stacks; when false, `stacksUnavailable` says why. */
+  stacks: boolean;
+  stacksUnavailable?: string;
+  summary: { stalls: number; totalBlockedMs: number; maxStallMs: number };
+  sites: SiteRecord[];
+  overflow: Overflow;
+  unattributed: Unattributed;
+  stalls: StallRecord[];
+}
+
+export interface ReportContext {
+  pid: number;
+  startedAt: string;
+  mode: Mode;
+  thresholdMs: number;
+  hangMs: number;
+  stacks: boolean;
+  stacksUnavailable?: string;
+}
+
+export function buildReport(context: ReportContext, aggregate: StallAggregate, reason: string, ongoing: StallRecord | null): Report {
+  const stalls = aggregate.stallList();
+  if (ongoing !== null) stalls.unshift(ongoing);
+  const sites = aggregate.siteList();
+  return {
+    schema: REPORT_SCHEMA,
+    pid: context.pid,
+    startedAt: context.startedAt,
+    writtenAt: new Date().toISOString(),
+    reason,
+    mode: context.mode,
+    thresholdMs: context.thresholdMs,
+    hangMs: context.hangMs,
+    node: process.version,
+    stacks: context.stacks,
+    ...(context.stacksUnavailable !== undefined ? { stacksUnavailable: context.stacksUnavailable } : {}),
+    summary: {
+      stalls: aggregate.stallCount + (ongoing !== null ? 1 : 0),
+      totalBlockedMs: round(aggregate.totalMs + (ongoing?.durationMs ?? 0)),
+      maxStallMs: round(Math.max(0, ...stalls.map((stall) => stall.durationMs))),
+    },
+    sites: sites.map((site) => ({ ...site, totalMs: round(site.totalMs), maxMs: round(site.maxMs) })),
+    overflow: { ...aggregate.overflow, totalMs: round(aggregate.overflow.totalMs), maxMs: round(aggregate.overflow.maxMs) },
+    unattributed: {
+      ...aggregate.unattributed,
+      totalMs: round(aggregate.unattributed.totalMs),
+      maxMs: round(aggregate.unattributed.maxMs),
+    },
+    stalls: stalls.map((stall) => ({ ...stall, durationMs: round(stall.durationMs) })),
+  };
+}
+
+/** Writes atomically with mode 0600. Throws on failure; the caller turns that into one warning. */
+export function writeReportFile(target: string, report: Report): void {
+  const temporary = `${target}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(temporary, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
+    fs.renameSync(temporary, target);
+  } catch (error) {
+    try {
+      fs.unlinkSync(temporary);
+    } catch {
+      // Nothing was written, or it is already gone.
+    }
+    throw error;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,35 @@
+/**
+ * Decides which frame of a stack is "the site": the topmost frame in the app's own code. Time spent
+ * inside a dependency or a Node builtin is the app's line that called it.
+ */
+import * as path from 'node:path';
+import type { Frame } from './frames';
+
+export interface AttributionRules {
+  /** Path prefixes of the app's own code; empty means "anything outside node_modules". */
+  appPaths: readonly string[];
+  /** loopwatch's own folder: its frames are never a site. */
+  agentRoot: string;
+}
+
+export function isAppFrame(frame: Frame, rules: AttributionRules): boolean {
+  const file = frame.file;
+  if (file === '' || file.startsWith('node:') || !path.isAbsolute(file)) return false;
+  if (file.startsWith(rules.agentRoot + path.sep)) return false;
+  if (rules.appPaths.length > 0) return rules.appPaths.some((prefix) => file.startsWith(path.resolve(prefix)));
+  return !file.split(path.sep).includes('node_modules');
+}
+
+/** The site of a stack: its topmost app frame, else its topmost frame that is not loopwatch's own. */
+export function siteOf(stack: readonly Frame[], rules: AttributionRules): Frame | null {
+  const appFrame = stack.find((frame) => isAppFrame(frame, rules));
+  if (appFrame !== undefined) return appFrame;
+  return stack.find((frame) => !frame.file.startsWith(rules.agentRoot + path.sep)) ?? null;
+}
+
+/** `src/orders.ts:17`, relative to the working directory when inside it. */
+export function shortLocation(frame: Pick<Frame, 'file' | 'line'>, cwd: string): string {
+  const relative = path.relative(cwd, frame.file);
+  const shown = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : frame.file;
+  return `${shown}:${frame.line}`;
+}

@@ -1,0 +1,64 @@
+/**
+ * Turns inspector call frames into report frames: absolute file paths, 1-based lines and columns,
+ * mapped through source maps to the original (TypeScript) sources. Runs in the watchdog worker, so
+ * reading source maps from disk never blocks the app.
+ */
+import { fileURLToPath } from 'node:url';
+import sourceMapSupport from 'source-map-support';
+
+export interface Frame {
+  file: string;
+  line: number;
+  column: number;
+  function: string;
+}
+
+/** The part of an inspector `Debugger.CallFrame` loopwatch reads. */
+export interface InspectorCallFrame {
+  functionName: string;
+  url: string;
+  location: { scriptId: string; lineNumber: number; columnNumber?: number };
+}
+
+/** Deep stacks are cut here: the top frames say where the time goes, the rest costs memory. */
+export const MAX_FRAMES = 32;
+
+export function toFrames(callFrames: readonly InspectorCallFrame[], scriptUrls: ReadonlyMap<string, string>): Frame[] {
+  const frames: Frame[] = [];
+  for (const callFrame of callFrames.slice(0, MAX_FRAMES)) {
+    const url = callFrame.url || scriptUrls.get(callFrame.location.scriptId) || '';
+    frames.push(
+      mapFrame({
+        file: urlToPath(url),
+        line: callFrame.location.lineNumber + 1,
+        column: (callFrame.location.columnNumber ?? 0) + 1,
+        function: callFrame.functionName || '(anonymous)',
+      }),
+    );
+  }
+  return frames;
+}
+
+export function urlToPath(url: string): string {
+  if (url.startsWith('file://')) {
+    try {
+      return fileURLToPath(url);
+    } catch {
+      return url;
+    }
+  }
+  return url;
+}
+
+/** Maps one 1-based frame through the file's source map, if it has one. */
+export function mapFrame(frame: Frame): Frame {
+  if (!frame.file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(frame.file)) return frame;
+  try {
+    // source-map-support takes 1-based lines and 0-based columns, like V8's stack traces.
+    const mapped = sourceMapSupport.mapSourcePosition({ source: frame.file, line: frame.line, column: frame.column - 1 });
+    if (mapped.source === frame.file && mapped.line === frame.line) return frame;
+    return { file: urlToPath(mapped.source), line: mapped.line, column: mapped.column + 1, function: frame.function };
+  } catch {
+    return frame;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Captures the blocked main thread's stack from the watchdog worker through an in-process inspector
+ * session (`connectToMainThread`: no port is opened). The Debugger domain is enabled only while a
+ * stall lasts: left enabled it makes promise-heavy code 7-9x slower (DESIGN.md section 3), and a
+ * session still connected at exit prints "Waiting for the debugger to disconnect...".
+ */
+import * as inspector from 'node:inspector';
+import type { InspectorCallFrame } from '../stack/frames';
+
+/** The pause request is serviced at V8's next interrupt check; native calls delay it. */
+const PAUSE_TIMEOUT_MS = 2000;
+const COMMAND_TIMEOUT_MS = 2000;
+
+export interface PausedStack {
+  callFrames: InspectorCallFrame[];
+  scriptUrls: ReadonlyMap<string, string>;
+}
+
+export class StackCapture {
+  private session: inspector.Session | null = null;
+  private readonly scriptUrls = new Map<string, string>();
+  private pausedWaiter: ((frames: InspectorCallFrame[]) => void) | null = null;
+
+  get active(): boolean {
+    return this.session !== null;
+  }
+
+  /**
+   * Pauses the main thread, reads its stack, resumes it. `stillBlocked` is asked while the main
+   * thread is paused (its heartbeat is frozen then): if the loop turned before the pause landed, the
+   * stack belongs to some later callback, and is dropped.
+   */
+  async sample(stillBlocked: () => boolean): Promise<PausedStack | null> {
+    const session = await this.connect();
+    const paused = new Promise<InspectorCallFrame[] | null>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pausedWaiter = null;
+        resolve(null);
+      }, PAUSE_TIMEOUT_MS);
+      this.pausedWaiter = (frames) => {
+        clearTimeout(timer);
+        this.pausedWaiter = null;
+        resolve(frames);
+      };
+    });
+    await post(session, 'Debugger.pause');
+    const callFrames = await paused;
+    if (callFrames === null) return null;
+    const valid = stillBlocked();
+    await post(session, 'Debugger.resume').catch(() => undefined);
+    return valid ? { callFrames, scriptUrls: this.scriptUrls } : null;
+  }
+
+  /** Disables the debugger and disconnects; safe to call at any time, including mid-sample. */
+  async end(): Promise<void> {
+    const session = this.session;
+    if (session === null) return;
+    this.session = null;
+    this.pausedWaiter = null;
+    this.scriptUrls.clear();
+    await post(session, 'Debugger.resume').catch(() => undefined);
+    await post(session, 'Debugger.disable').catch(() => undefined);
+    disconnectQuietly(session);
+  }
+
+  /** Synchronous last resort at exit: no awaiting, just let go of the main thread. */
+  endNow(): void {
+    const session = this.session;
+    if (session === null) return;
+    this.session = null;
+    this.pausedWaiter = null;
+    session.post('Debugger.resume', () => undefined);
+    disconnectQuietly(session);
+  }
+
+  private async connect(): Promise<inspector.Session> {
+    if (this.session !== null) return this.session;
+    const session = new inspector.Session();
+    session.connectToMainThread();
+    session.on('Debugger.scriptParsed', (message) => {
+      const { scriptId, url } = message.params;
+      if (url) this.scriptUrls.set(scriptId, url);
+    });
+    session.on('Debugger.paused', (message) => {
+      const waiter = this.pausedWaiter;
+      if (waiter !== null) {
+        waiter(message.params.callFrames);
+      } else {
+        // Not ours to keep (a late pause): never leave the app paused.
+        session.post('Debugger.resume', () => undefined);
+      }
+    });
+    this.session = session;
+    try {
+      await post(session, 'Debugger.enable');
+    } catch (error) {
+      await this.end();
+      throw error;
+    }
+    return session;
+  }
+}
+
+function post(session: inspector.Session, method: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${method} timed out`)), COMMAND_TIMEOUT_MS);
+    session.post(method, (error) => {
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
+
+function disconnectQuietly(session: inspector.Session): void {
+  try {
+    session.disconnect();
+  } catch {
+    // Already disconnected.
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The main-thread side of the watchdog: a heartbeat in a SharedArrayBuffer, the worker that watches
+ * it, and the exit handshake. The heartbeat timer is unref'd and the worker too: loopwatch never
+ * keeps a process alive.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Options } from '../options';
+import type { WarningCode } from '../codes';
+import {
+  BEAT_INDEX,
+  FLUSH_ACK_INDEX,
+  HEARTBEAT_MS,
+  SHARED_BYTES,
+  WATCHDOG_MARK,
+  nsToMs,
+  type FromWatchdog,
+  type ToWatchdog,
+  type WatchdogData,
+} from './shared';
+
+/** The longest the main thread waits for the worker to write the final report at exit. */
+const FLUSH_TIMEOUT_MS = 1000;
+
+export interface WatchdogHooks {
+  warn(code: WarningCode, message: string): void;
+  onStall?(durationMs: number, site: string | null): void;
+}
+
+export interface Watchdog {
+  /** Blocks until the worker has written the report (bounded). `final` also closes a stall in progress. */
+  flush(final: boolean): void;
+  stop(): void;
+}
+
+export function startWatchdog(options: Options, canCapture: boolean, hooks: WatchdogHooks): Watchdog {
+  const shared = new SharedArrayBuffer(SHARED_BYTES);
+  const beats = new BigInt64Array(shared);
+  const flags = new Int32Array(shared);
+  let lastBeat = process.hrtime.bigint();
+  Atomics.store(beats, BEAT_INDEX, lastBeat);
+
+  const data: WatchdogData = {
+    [WATCHDOG_MARK]: true,
+    shared,
+    options,
+    pid: process.pid,
+    cwd: process.cwd(),
+    startedAt: new Date().toISOString(),
+    // dist/: loopwatch's own compiled code, never the blocking site.
+    agentRoot: path.resolve(__dirname, '..', '..'),
+    canCapture,
+  };
+  const env = { ...process.env };
+  // Without this, a --require preload inside NODE_OPTIONS would run again in the worker.
+  delete env.NODE_OPTIONS;
+  const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: data, execArgv: [], env });
+
+  let alive = true;
+  let stopping = false;
+  worker.on('message', (message: FromWatchdog) => {
+    if (message.type === 'warning') hooks.warn(message.code, message.message);
+    else if (message.type === 'stall') hooks.onStall?.(message.durationMs, message.site);
+  });
+  worker.on('error', (error) => {
+    alive = false;
+    hooks.warn('LOOPWATCH_WORKER_FAILED', `watchdog worker failed (${error.message}); stall detection is off`);
+  });
+  worker.on('exit', (code) => {
+    if (alive && !stopping) hooks.warn('LOOPWATCH_WORKER_FAILED', `watchdog worker exited (code ${code}); stall detection is off`);
+    alive = false;
+  });
+
+  // After the listeners: adding a 'message' listener refs the worker again.
+  worker.unref();
+
+  const post = (message: ToWatchdog): void => {
+    if (alive) worker.postMessage(message);
+  };
+
+  const heartbeat = setInterval(() => {
+    const now = process.hrtime.bigint();
+    const latenessMs = nsToMs(now - lastBeat) - HEARTBEAT_MS;
+    lastBeat = now;
+    Atomics.store(beats, BEAT_INDEX, now);
+    if (latenessMs >= options.thresholdMs) post({ type: 'stall', durationMs: latenessMs, endNs: String(now) });
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  let flushSeq = 0;
+  return {
+    flush(final) {
+      if (!alive) return;
+      flushSeq += 1;
+      post({ type: 'flush', seq: flushSeq, nowNs: String(process.hrtime.bigint()), final });
+      const deadline = Date.now() + FLUSH_TIMEOUT_MS;
+      let acked = Atomics.load(flags, FLUSH_ACK_INDEX);
+      while (acked < flushSeq && Date.now() < deadline) {
+        Atomics.wait(flags, FLUSH_ACK_INDEX, acked, deadline - Date.now());
+        acked = Atomics.load(flags, FLUSH_ACK_INDEX);
+      }
+    },
+    stop() {
+      stopping = true;
+      clearInterval(heartbeat);
+      void worker.terminate();
+    },
+  };
+}

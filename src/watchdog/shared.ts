@@ -1,0 +1,50 @@
+/**
+ * What the main thread and the watchdog worker share. The worker imports nothing else from the
+ * main-thread side, so it stays small and cannot start another agent by accident.
+ */
+import type { Options } from '../options';
+import type { WarningCode } from '../codes';
+
+/** Heartbeat period of the main thread; the error bound of a stall duration. */
+export const HEARTBEAT_MS = 10;
+/** How often the watchdog looks at the heartbeat. */
+export const POLL_MS = 10;
+
+/**
+ * Layout of the SharedArrayBuffer. Slot 0 of the BigInt64 view holds the main thread's last
+ * heartbeat (process.hrtime.bigint(), monotonic and the same clock in every thread). The Int32 view
+ * holds the exit handshake: the worker stores the flush sequence it finished and notifies.
+ */
+export const SHARED_BYTES = 32;
+export const BEAT_INDEX = 0;
+export const FLUSH_ACK_INDEX = 4;
+
+/** Marks the watchdog's own worker so the preload never starts an agent inside it. */
+export const WATCHDOG_MARK = '__loopwatchWatchdog';
+
+export interface WatchdogData {
+  [WATCHDOG_MARK]: true;
+  shared: SharedArrayBuffer;
+  options: Options;
+  pid: number;
+  cwd: string;
+  startedAt: string;
+  /** Absolute folder of loopwatch's compiled code: its frames are never the blocking site. */
+  agentRoot: string;
+  /** Whether stack capture is possible (inspector present and not used by a debugger). */
+  canCapture: boolean;
+}
+
+/** Main thread -> watchdog. */
+export type ToWatchdog =
+  | { type: 'stall'; durationMs: number; endNs: string }
+  | { type: 'flush'; seq: number; nowNs: string; final: boolean };
+
+/** Watchdog -> main thread. */
+export type FromWatchdog =
+  | { type: 'warning'; code: WarningCode; message: string }
+  | { type: 'stall'; durationMs: number; site: string | null };
+
+export function nsToMs(ns: bigint): number {
+  return Number(ns) / 1e6;
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, expandPath, readOptionsFromEnv } from '../../src/options';
+
+describe('readOptionsFromEnv', () => {
+  it('uses the defaults for an empty environment, without warnings', () => {
+    const { options, warnings } = readOptionsFromEnv({});
+    expect(options).toEqual(DEFAULTS);
+    expect(warnings).toEqual([]);
+  });
+
+  it('reads every documented variable', () => {
+    const { options, warnings } = readOptionsFromEnv({
+      LOOPWATCH_MODE: 'DEBUG',
+      LOOPWATCH_THRESHOLD_MS: '30',
+      LOOPWATCH_HANG_MS: '2000',
+      LOOPWATCH_REPORT: 'out-{pid}.json',
+      LOOPWATCH_LOG: 'off',
+      LOOPWATCH_LOG_FORMAT: 'json',
+      LOOPWATCH_APP_PATHS: ' /srv/app/src , /srv/app/lib ',
+      LOOPWATCH_STACKS: 'no',
+      LOOPWATCH_MAX_CAPTURES_PER_MIN: '0',
+    });
+    expect(warnings).toEqual([]);
+    expect(options).toMatchObject({
+      mode: 'debug',
+      thresholdMs: 30,
+      hangMs: 2000,
+      report: 'out-{pid}.json',
+      log: 'off',
+      logFormat: 'json',
+      appPaths: ['/srv/app/src', '/srv/app/lib'],
+      stacks: false,
+      maxCapturesPerMinute: 0,
+    });
+  });
+
+  it('lowers the default threshold in debug mode only', () => {
+    expect(readOptionsFromEnv({ LOOPWATCH_MODE: 'debug' }).options.thresholdMs).toBe(50);
+    expect(readOptionsFromEnv({ LOOPWATCH_MODE: 'production' }).options.thresholdMs).toBe(100);
+  });
+
+  it.each([
+    ['LOOPWATCH_THRESHOLD_MS', 'abc'],
+    ['LOOPWATCH_THRESHOLD_MS', '-5'],
+    ['LOOPWATCH_THRESHOLD_MS', '1e99'],
+    ['LOOPWATCH_THRESHOLD_MS', '12.5'],
+    ['LOOPWATCH_HANG_MS', '10'],
+    ['LOOPWATCH_MODE', 'loud'],
+    ['LOOPWATCH_LOG_FORMAT', 'xml'],
+    ['LOOPWATCH_STACKS', 'maybe'],
+    ['LOOPWATCH_MAX_SITES', '0'],
+  ])('warns with a code and keeps the default for %s=%s', (name, value) => {
+    const { options, warnings } = readOptionsFromEnv({ [name]: value });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.code).toBe('LOOPWATCH_BAD_ENV');
+    expect(warnings[0]!.message).toContain(name);
+    expect(options).toEqual(DEFAULTS);
+  });
+
+  it('treats empty and blank values as unset', () => {
+    expect(readOptionsFromEnv({ LOOPWATCH_THRESHOLD_MS: '', LOOPWATCH_MODE: '  ' })).toEqual({ options: DEFAULTS, warnings: [] });
+  });
+
+  it('truncates huge values in the warning', () => {
+    const { warnings } = readOptionsFromEnv({ LOOPWATCH_MODE: 'x'.repeat(100_000) });
+    expect(warnings[0]!.message.length).toBeLessThan(300);
+  });
+});
+
+describe('expandPath', () => {
+  it('replaces every {pid}', () => {
+    expect(expandPath('/tmp/{pid}/lw-{pid}.json', 42)).toBe('/tmp/42/lw-42.json');
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { StallAggregate, type StallRecord } from '../../../src/report/aggregate';
+
+function stall(file: string, line: number, durationMs: number): StallRecord {
+  const site = { file, line, column: 1, function: 'f' };
+  return { at: new Date(0).toISOString(), durationMs, threadId: 0, site, stack: [site], samples: [] };
+}
+
+describe('StallAggregate', () => {
+  it('aggregates per file:line with count, total and max, keeping the worst stack', () => {
+    const aggregate = new StallAggregate(10, 10);
+    aggregate.add(stall('/a.js', 1, 100));
+    const worst = stall('/a.js', 1, 300);
+    worst.site!.column = 7;
+    aggregate.add(worst);
+    aggregate.add(stall('/b.js', 2, 150));
+    const [first, second] = aggregate.siteList();
+    expect(first).toMatchObject({ file: '/a.js', line: 1, column: 7, count: 2, totalMs: 400, maxMs: 300 });
+    expect(second).toMatchObject({ file: '/b.js', count: 1, totalMs: 150 });
+    expect(aggregate.stallCount).toBe(3);
+  });
+
+  it('stays bounded with 100,000 distinct sites, folding the smallest into overflow', () => {
+    const aggregate = new StallAggregate(50, 20);
+    for (let i = 0; i < 100_000; i++) aggregate.add(stall(`/s${i}.js`, i, 100 + (i % 1000)));
+    expect(aggregate.siteList()).toHaveLength(50);
+    expect(aggregate.stallList()).toHaveLength(20);
+    expect(aggregate.overflow.sites).toBe(100_000 - 50);
+    const kept = aggregate.siteList().reduce((sum, site) => sum + site.count, 0);
+    expect(kept + aggregate.overflow.count).toBe(100_000);
+    expect(aggregate.stallList().every((record) => record.durationMs === 1099)).toBe(true);
+  });
+
+  it('counts stalls without a site as unattributed', () => {
+    const aggregate = new StallAggregate(10, 10);
+    aggregate.add({ ...stall('/a.js', 1, 120), site: null, stack: [] });
+    expect(aggregate.unattributed).toEqual({ count: 1, totalMs: 120, maxMs: 120 });
+    expect(aggregate.siteList()).toEqual([]);
+  });
+});
