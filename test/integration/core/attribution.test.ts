@@ -1,0 +1,59 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, blockingLine, runFixture, tempDir } from '../run-fixture';
+
+/** The worst site must be the fixture's marked line, and the stall must have been logged there. */
+async function expectSite(script: string, expected: { file: string; line: number; fn?: string }, runScript = script) {
+  const result = await runFixture(runScript);
+  expect(result.code).toBe(0);
+  expect(result.report, result.stderr).not.toBeNull();
+  const site = result.report.sites.find((candidate: any) => candidate.file === expected.file && candidate.line === expected.line);
+  expect(site, JSON.stringify(result.report.sites.map((s: any) => `${s.file}:${s.line}`))).toBeDefined();
+  if (expected.fn !== undefined) expect(site.function).toBe(expected.fn);
+  expect(site.count).toBeGreaterThanOrEqual(1);
+  expect(site.stack[0]).toMatchObject({ line: expect.any(Number), column: expect.any(Number) });
+  expect(result.stderr).toMatch(new RegExp(`loopwatch: event loop blocked \\d+ ms at .*${path.basename(expected.file)}:${expected.line}`));
+  return { result, site };
+}
+
+describe('the blocking line is named exactly', () => {
+  it('a CPU loop in a timer callback', async () => {
+    const { result, site } = await expectSite('cpu-timer.js', { file: path.join(FIXTURES, 'cpu-timer.js'), line: blockingLine('cpu-timer.js'), fn: 'spin' });
+    expect(site.maxMs).toBeGreaterThanOrEqual(380);
+    expect(site.maxMs).toBeLessThan(1000);
+    expect(result.report.stalls[0].site.line).toBe(blockingLine('cpu-timer.js'));
+    expect(result.stdout).toBe('done\n');
+  });
+
+  it('catastrophic regex backtracking', async () => {
+    await expectSite('regex.js', { file: path.join(FIXTURES, 'regex.js'), line: blockingLine('regex.js') });
+  });
+
+  it('an ES module that blocks after a top-level await', async () => {
+    await expectSite('esm-after-await.mjs', { file: path.join(FIXTURES, 'esm-after-await.mjs'), line: blockingLine('esm-after-await.mjs'), fn: 'crunch' });
+  });
+
+  it('a dependency doing CPU work: the app line that called it', async () => {
+    await expectSite('library-cpu.js', { file: path.join(FIXTURES, 'library-cpu.js'), line: blockingLine('library-cpu.js') });
+  });
+
+  it('TypeScript compiled with source maps, where type-only lines shift the output', async () => {
+    const source = path.join(FIXTURES, 'ts', 'orders.ts');
+    const out = tempDir('loopwatch-ts-');
+    const compiled = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
+      fileName: source,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, sourceMap: true },
+    });
+    const outFile = path.join(out, 'orders.js');
+    // The map points back to the original .ts file, as tsc's does with sourceRoot/sources.
+    const map = JSON.parse(compiled.sourceMapText!);
+    map.sources = [source];
+    fs.writeFileSync(outFile, compiled.outputText.replace(/\/\/# sourceMappingURL=.*$/m, '//# sourceMappingURL=orders.js.map'));
+    fs.writeFileSync(path.join(out, 'orders.js.map'), JSON.stringify(map));
+    const compiledLine = compiled.outputText.split('\n').findIndex((line) => line.includes('BLOCKING LINE')) + 1;
+    expect(compiledLine).not.toBe(blockingLine(source));
+    await expectSite(source, { file: source, line: blockingLine(source), fn: 'summarize' }, outFile);
+  });
+});
