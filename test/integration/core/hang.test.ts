@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, blockingLine, readReport, runFixture, waitFor } from '../run-fixture';
@@ -9,14 +10,14 @@ describe('hang dump', () => {
     let stillRunningAtHang: boolean | null = null;
     const result = await runFixture('infinite-loop.js', {
       env: { LOOPWATCH_HANG_MS: '600' },
-      onSpawn: (child) => {
+      onSpawn: (child: ChildProcess) => {
         let stderr = '';
         child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         waitFor(() => {
           const match = /report written to (\S+)/.exec(stderr);
           return match ? readReport(match[1]!) : null;
         }, 15_000, 'the hang report')
-          .then((report) => {
+          .then((report: any) => {
             hangReport = report;
             stderrAtHang = stderr;
             stillRunningAtHang = child.exitCode === null && child.signalCode === null;
