@@ -1,20 +1,26 @@
 /**
- * Starts and stops everything loopwatch does in a process. `start` returns a handle whose `stop`
- * undoes exactly what `start` did.
+ * Starts and stops everything loopwatch does in a process: the stall watchdog (the core) and the
+ * features listed in features.ts. `start` returns a handle whose `stop` undoes exactly what `start` did.
  */
 import { DEFAULTS, type Options } from './options';
 import { warn } from './warn';
 import { whyNoStackCapture } from './inspector-check';
 import { startWatchdog, type Watchdog } from './watchdog/main';
 import { flushOnSignals } from './signals';
+import { createLiveStats, type FeatureContext, type LiveStats, type StallEvent } from './feature';
+import { FEATURES } from './features';
 
 export interface Agent {
   readonly options: Readonly<Options>;
+  /** Live counters, as the exporters read them. */
+  readonly stats: LiveStats;
   /** Writes the JSON report now (when `LOOPWATCH_REPORT` is set). */
   flush(): void;
   stop(): void;
 }
 
+/** Feature sections reach the watchdog at most this often. */
+const SECTIONS_DEBOUNCE_MS = 1000;
 const RUNNING = Symbol.for('loopwatch.agent');
 type GlobalWithAgent = typeof globalThis & { [RUNNING]?: Agent };
 
@@ -29,20 +35,67 @@ export function start(overrides: Partial<Options> = {}): Agent {
   const running = holder[RUNNING];
   if (running !== undefined) return running;
   const options = validate({ ...DEFAULTS, ...overrides });
-  if (options.mode === 'off') return { options, flush() {}, stop() {} };
+  const stats = createLiveStats();
+  if (options.mode === 'off') return { options, stats, flush() {}, stop() {} };
 
   const reasonNoStacks = options.stacks ? whyNoStackCapture() : 'disabled by LOOPWATCH_STACKS';
   if (options.stacks && reasonNoStacks !== null) {
     warn('LOOPWATCH_NO_INSPECTOR', `no stack capture: ${reasonNoStacks}; stalls are still timed`);
   }
+  const stallListeners: Array<(stall: StallEvent) => void> = [];
   let watchdog: Watchdog | null = null;
   try {
-    watchdog = startWatchdog(options, reasonNoStacks === null, { warn });
+    watchdog = startWatchdog(options, reasonNoStacks === null, {
+      warn,
+      onStall: (stall) => {
+        for (const listener of stallListeners) guard(() => listener(stall));
+      },
+    });
   } catch (error) {
     warn('LOOPWATCH_WORKER_FAILED', `cannot start the watchdog worker (${(error as Error).message}); stall detection is off`);
   }
-  const flush = (): void => watchdog?.flush(false);
-  const onExit = (): void => watchdog?.flush(true);
+
+  const sections = new Map<string, () => unknown>();
+  let sectionsTimer: NodeJS.Timeout | null = null;
+  const sendSections = (): void => {
+    if (sections.size === 0) return;
+    const snapshot: Record<string, unknown> = {};
+    for (const [name, take] of sections) guard(() => (snapshot[name] = take()));
+    watchdog?.post({ type: 'sections', sections: snapshot });
+  };
+  const context: FeatureContext = {
+    options,
+    stats,
+    warn,
+    addReportSection: (name, snapshot) => void sections.set(name, snapshot),
+    markDirty: () => {
+      if (sectionsTimer !== null || options.report === null) return;
+      sectionsTimer = setTimeout(() => {
+        sectionsTimer = null;
+        sendSections();
+      }, SECTIONS_DEBOUNCE_MS);
+      sectionsTimer.unref();
+    },
+    slowCall: (call) => watchdog?.post({ type: 'slow-call', call }),
+    onStall: (listener) => void stallListeners.push(listener),
+  };
+  const stops: Array<() => void> = [];
+  for (const feature of FEATURES) {
+    try {
+      stops.push(feature.start(context));
+    } catch (error) {
+      warn('LOOPWATCH_INTERNAL', `${feature.name} could not start (${(error as Error).message}); the rest of loopwatch runs`);
+    }
+  }
+
+  const flush = (): void => {
+    sendSections();
+    watchdog?.flush(false);
+  };
+  const onExit = (): void => {
+    sendSections();
+    watchdog?.flush(true);
+  };
   // Only a report needs flushing; without one, exit stays as fast as without loopwatch.
   const needsFlush = options.report !== null;
   if (needsFlush) process.on('exit', onExit);
@@ -50,8 +103,11 @@ export function start(overrides: Partial<Options> = {}): Agent {
 
   const agent: Agent = {
     options,
+    stats,
     flush,
     stop() {
+      for (const stop of stops.reverse()) guard(stop);
+      if (sectionsTimer !== null) clearTimeout(sectionsTimer);
       process.removeListener('exit', onExit);
       detachSignals();
       watchdog?.stop();
@@ -61,6 +117,15 @@ export function start(overrides: Partial<Options> = {}): Agent {
   };
   holder[RUNNING] = agent;
   return agent;
+}
+
+/** Runs loopwatch's own code on the app's thread: an error is reported, never thrown into the app. */
+function guard(run: () => void): void {
+  try {
+    run();
+  } catch (error) {
+    warn('LOOPWATCH_INTERNAL', `internal error contained: ${(error as Error).message}`);
+  }
 }
 
 /** Misuse of the programmatic API is a bug in the caller's code: it throws, unlike bad env values. */

@@ -16,6 +16,12 @@ export interface StallRecord {
   durationMs: number;
   threadId: number;
   site: Frame | null;
+  /** The sync API that caused it (`crypto.pbkdf2Sync`), when the stall overlapped a slow sync call. */
+  api: string | null;
+  /** The exact duration of that sync call. */
+  apiCallMs?: number;
+  /** See classify.ts: `cpu`, `sync-api`, `json`, `regex`, `dependency`, `unknown`, ... */
+  kind: string;
   stack: Frame[];
   samples: Sample[];
   /** True when the report was written while this stall was still going on (a hang). */
@@ -25,6 +31,8 @@ export interface StallRecord {
 }
 
 export interface SiteRecord extends Frame {
+  api: string | null;
+  kind: string;
   count: number;
   totalMs: number;
   maxMs: number;
@@ -74,11 +82,21 @@ export class StallAggregate {
       if (stall.durationMs >= existing.maxMs) {
         existing.stack = stall.stack;
         existing.column = stall.site.column;
+        existing.api = stall.api;
+        existing.kind = stall.kind;
       }
       return;
     }
     if (this.sites.size >= this.maxSites) this.evictSmallest();
-    this.sites.set(key, { ...stall.site, count: 1, totalMs: stall.durationMs, maxMs: stall.durationMs, stack: stall.stack });
+    this.sites.set(key, {
+      ...stall.site,
+      api: stall.api,
+      kind: stall.kind,
+      count: 1,
+      totalMs: stall.durationMs,
+      maxMs: stall.durationMs,
+      stack: stall.stack,
+    });
   }
 
   /** Sites by total blocked time, worst first. */

@@ -28,6 +28,7 @@ export interface Report {
   overflow: Overflow;
   unattributed: Unattributed;
   stalls: StallRecord[];
+  [section: string]: unknown;
 }
 
 export interface ReportContext {
@@ -40,11 +41,22 @@ export interface ReportContext {
   stacksUnavailable?: string;
 }
 
-export function buildReport(context: ReportContext, aggregate: StallAggregate, reason: string, ongoing: StallRecord | null): Report {
+/**
+ * `sections` are the features' own top-level parts (`syncApis`, `promises`, ...); they never
+ * replace a core field.
+ */
+export function buildReport(
+  context: ReportContext,
+  aggregate: StallAggregate,
+  reason: string,
+  ongoing: StallRecord | null,
+  sections: Record<string, unknown> = {},
+): Report {
   const stalls = aggregate.stallList();
   if (ongoing !== null) stalls.unshift(ongoing);
   const sites = aggregate.siteList();
   return {
+    ...sections,
     schema: REPORT_SCHEMA,
     pid: context.pid,
     startedAt: context.startedAt,

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
+import type { StallEvent } from '../feature';
 import {
   BEAT_INDEX,
   FLUSH_ACK_INDEX,
@@ -24,12 +25,13 @@ const FLUSH_TIMEOUT_MS = 1000;
 
 export interface WatchdogHooks {
   warn(code: WarningCode, message: string): void;
-  onStall?(durationMs: number, site: string | null): void;
+  onStall?(stall: StallEvent): void;
 }
 
 export interface Watchdog {
   /** Blocks until the worker has written the report (bounded). `final` also closes a stall in progress. */
   flush(final: boolean): void;
+  post(message: ToWatchdog): void;
   stop(): void;
 }
 
@@ -60,7 +62,10 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
   let stopping = false;
   worker.on('message', (message: FromWatchdog) => {
     if (message.type === 'warning') hooks.warn(message.code, message.message);
-    else if (message.type === 'stall') hooks.onStall?.(message.durationMs, message.site);
+    else if (message.type === 'stall') {
+      const { type: _type, ...stall } = message;
+      hooks.onStall?.(stall);
+    }
   });
   worker.on('error', (error) => {
     alive = false;
@@ -89,6 +94,7 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
 
   let flushSeq = 0;
   return {
+    post,
     flush(final) {
       if (!alive) return;
       flushSeq += 1;

@@ -4,6 +4,7 @@
  */
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
+import type { SlowCall, StallEvent } from '../feature';
 
 /** Heartbeat period of the main thread; the error bound of a stall duration. */
 export const HEARTBEAT_MS = 10;
@@ -38,12 +39,15 @@ export interface WatchdogData {
 /** Main thread -> watchdog. */
 export type ToWatchdog =
   | { type: 'stall'; durationMs: number; endNs: string }
-  | { type: 'flush'; seq: number; nowNs: string; final: boolean };
+  | { type: 'flush'; seq: number; nowNs: string; final: boolean }
+  | { type: 'slow-call'; call: SlowCall }
+  /** The latest snapshot of each feature's report section (see FeatureContext.addReportSection). */
+  | { type: 'sections'; sections: Record<string, unknown> };
 
 /** Watchdog -> main thread. */
 export type FromWatchdog =
   | { type: 'warning'; code: WarningCode; message: string }
-  | { type: 'stall'; durationMs: number; site: string | null };
+  | ({ type: 'stall' } & StallEvent);
 
 export function nsToMs(ns: bigint): number {
   return Number(ns) / 1e6;

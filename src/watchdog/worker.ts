@@ -7,7 +7,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { StallDetector, RateLimiter, type DetectorEvent } from './detector';
 import { StackCapture } from './capture';
 import { BEAT_INDEX, FLUSH_ACK_INDEX, HEARTBEAT_MS, POLL_MS, nsToMs, type FromWatchdog, type ToWatchdog, type WatchdogData } from './shared';
-import { toFrames, type Frame } from '../stack/frames';
+import { mapFrame, toFrames, type Frame } from '../stack/frames';
+import { classifyStall } from '../report/classify';
+import type { SlowCall } from '../feature';
 import { siteOf, shortLocation, type AttributionRules } from '../stack/attribution';
 import { StallAggregate, type StallRecord } from '../report/aggregate';
 import { buildReport, writeReportFile, type ReportContext } from '../report/report';
@@ -17,6 +19,8 @@ import type { WarningCode } from '../codes';
 
 /** Report writes after a stall are batched: at most one per this period. */
 const REPORT_DEBOUNCE_MS = 1000;
+/** Slow sync calls remembered for matching with the stall they caused. */
+const RECENT_SLOW_CALLS = 32;
 
 interface OpenStall {
   beatNs: bigint;
@@ -60,6 +64,8 @@ const log = new StallLog(options.log, options.logFormat, options.logLinesPerMinu
 );
 
 let open: OpenStall | null = null;
+let sections: Record<string, unknown> = {};
+const recentSlowCalls: SlowCall[] = [];
 let reportTimer: NodeJS.Timeout | null = null;
 let reportDirty = false;
 
@@ -148,32 +154,52 @@ function onHang(stall: OpenStall, elapsedMs: number): void {
 }
 
 /** The main thread measured a stall's exact duration when its loop turned again. */
-async function onStallMeasured(durationMs: number): Promise<void> {
+async function onStallMeasured(durationMs: number, endNs: bigint): Promise<void> {
   const stall = open;
   open = null;
   if (stall?.capturing) await stall.capturing;
+  const call = slowCallWithin(endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
+  // A sync call's own stack beats the inspector's: inside a native call the pause lands late.
+  const callStack = call ? call.stack.map(mapFrame) : null;
+  const stack = callStack ?? stall?.stack ?? [];
+  const site = callStack ? siteOf(callStack, rules) : (stall?.site ?? null);
+  const api = call?.api ?? null;
   const record: StallRecord = {
     at: stall?.at ?? new Date(Date.now() - durationMs).toISOString(),
     durationMs,
     threadId: 0,
-    site: stall?.site ?? null,
-    stack: stall?.stack ?? [],
+    site,
+    api,
+    ...(call ? { apiCallMs: call.durationMs } : {}),
+    kind: classifyStall({ api, site, stack }),
+    stack,
     samples: stall?.samples ?? [],
-    ...(stall?.site ? {} : { noStackReason: stall?.noStackReason ?? 'the stall ended before the watchdog saw it' }),
+    ...(site ? {} : { noStackReason: stall?.noStackReason ?? 'the stall ended before the watchdog saw it' }),
   };
   aggregate.add(record);
   logStall(record);
-  send({ type: 'stall', durationMs, site: record.site ? shortLocation(record.site, data.cwd) : null });
+  send({ type: 'stall', durationMs, site: site ? shortLocation(site, data.cwd) : null, api, kind: record.kind, threadId: 0 });
   scheduleReport();
+}
+
+/** The longest slow sync call that ended inside [fromNs, toNs]. */
+function slowCallWithin(fromNs: bigint, toNs: bigint): SlowCall | null {
+  let best: SlowCall | null = null;
+  for (const call of recentSlowCalls) {
+    const end = BigInt(call.endNs);
+    if (end >= fromNs && end <= toNs && (best === null || call.durationMs > best.durationMs)) best = call;
+  }
+  return best;
 }
 
 function logStall(record: StallRecord): void {
   const ms = Math.round(record.durationMs);
+  const inApi = record.api !== null ? ` in ${record.api} (${Math.round(record.apiCallMs ?? 0)} ms)` : '';
   const text =
     record.site !== null
-      ? `event loop blocked ${ms} ms at ${shortLocation(record.site, data.cwd)} (${record.site.function})`
+      ? `event loop blocked ${ms} ms${inApi} at ${shortLocation(record.site, data.cwd)} (${record.site.function})`
       : `event loop blocked ${ms} ms (no stack: ${record.noStackReason ?? 'unknown'})`;
-  log.line(text, { event: 'stall', durationMs: ms, ...siteFields(record.site) });
+  log.line(text, { event: 'stall', durationMs: ms, api: record.api, kind: record.kind, ...siteFields(record.site) });
 }
 
 function siteFields(site: Frame | null): Record<string, string | number | null> {
@@ -187,6 +213,8 @@ function ongoingRecord(nowNs: bigint): StallRecord | null {
     durationMs: nsToMs(nowNs - open.beatNs) - HEARTBEAT_MS,
     threadId: 0,
     site: open.site,
+    api: null,
+    kind: classifyStall({ api: null, site: open.site, stack: open.stack }),
     stack: open.stack,
     samples: open.samples,
     ongoing: true,
@@ -208,7 +236,7 @@ function writeReport(reason: string, ongoing: StallRecord | null = ongoingRecord
   if (reportPath === null) return;
   reportDirty = false;
   try {
-    writeReportFile(reportPath, buildReport(context, aggregate, reason, ongoing));
+    writeReportFile(reportPath, buildReport(context, aggregate, reason, ongoing, sections));
   } catch (error) {
     warn('LOOPWATCH_REPORT_UNWRITABLE', `cannot write LOOPWATCH_REPORT=${reportPath} (${(error as Error).message})`);
   }
@@ -241,8 +269,22 @@ function onFlush(seq: number, nowNs: bigint, final: boolean): void {
 
 parentPort?.on('message', (message: ToWatchdog) => {
   try {
-    if (message.type === 'stall') void onStallMeasured(message.durationMs);
-    else if (message.type === 'flush') onFlush(message.seq, BigInt(message.nowNs), message.final);
+    switch (message.type) {
+      case 'stall':
+        void onStallMeasured(message.durationMs, BigInt(message.endNs));
+        break;
+      case 'flush':
+        onFlush(message.seq, BigInt(message.nowNs), message.final);
+        break;
+      case 'slow-call':
+        recentSlowCalls.push(message.call);
+        if (recentSlowCalls.length > RECENT_SLOW_CALLS) recentSlowCalls.shift();
+        break;
+      case 'sections':
+        sections = message.sections;
+        scheduleReport();
+        break;
+    }
   } catch (error) {
     warn('LOOPWATCH_INTERNAL', `watchdog error: ${(error as Error).message}`);
   }

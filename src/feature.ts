@@ -1,0 +1,61 @@
+/**
+ * The shape every concern of loopwatch shares (sync-API timing, promise diagnostics, metrics...):
+ * `start(context)` returns a `stop()` that undoes exactly what `start` did. Features run on the
+ * app's main thread; what they learn reaches the report through the watchdog worker.
+ */
+import type { Options } from './options';
+import type { WarningCode } from './codes';
+import type { Frame } from './stack/frames';
+
+/** A completed stall, as the main thread hears of it after its loop turned again. */
+export interface StallEvent {
+  durationMs: number;
+  /** `src/orders.ts:17`, relative to the working directory; null when no stack was captured. */
+  site: string | null;
+  /** The blocking sync API, when the stall overlapped a slow sync call (`crypto.pbkdf2Sync`). */
+  api: string | null;
+  /** What kind of blocking it was: `cpu`, `sync-api`, `json`, `regex`, `unknown`, ... */
+  kind: string;
+  threadId: number;
+}
+
+/** A synchronous call that took long enough to matter, reported with its exact duration. */
+export interface SlowCall {
+  api: string;
+  durationMs: number;
+  /** process.hrtime.bigint() when the call returned, as a string (bigints do not cross postMessage well). */
+  endNs: string;
+  /** The caller's stack, 1-based, not yet source-mapped (the worker maps it). */
+  stack: Frame[];
+}
+
+/** Counters and totals that exporters (Prometheus, OpenTelemetry) read at collection time. */
+export interface LiveStats {
+  syncApis: Map<string, { calls: number; totalMs: number; slowCalls: number; maxMs: number }>;
+  unhandledRejections: number;
+  rejectionsHandledLate: number;
+  floatingPromises: number;
+}
+
+export interface FeatureContext {
+  readonly options: Readonly<Options>;
+  readonly stats: LiveStats;
+  warn(code: WarningCode, message: string): void;
+  /**
+   * Adds a top-level section to the JSON report. `snapshot` is called (on the main thread) when
+   * the section changed (see `markDirty`) and before the report is written at exit; it must return
+   * plain, bounded, JSON-serialisable data.
+   */
+  addReportSection(name: string, snapshot: () => unknown): void;
+  /** Says a report section changed; snapshots are sent to the watchdog at most once a second. */
+  markDirty(): void;
+  /** Tells the watchdog about a slow sync call, so a stall it caused is attributed to it exactly. */
+  slowCall(call: SlowCall): void;
+  onStall(listener: (stall: StallEvent) => void): void;
+}
+
+export type Feature = (context: FeatureContext) => () => void;
+
+export function createLiveStats(): LiveStats {
+  return { syncApis: new Map(), unhandledRejections: 0, rejectionsHandledLate: 0, floatingPromises: 0 };
+}
