@@ -3,5 +3,10 @@
  * watchdog itself is not one of them, it is the agent's core.
  */
 import type { Feature } from './feature';
+import { startMetrics } from './metrics/feature';
+import { startSyncApiTiming } from './sync-api';
 
-export const FEATURES: ReadonlyArray<{ name: string; start: Feature }> = [];
+export const FEATURES: ReadonlyArray<{ name: string; start: Feature }> = [
+  { name: 'sync-api timing', start: startSyncApiTiming },
+  { name: 'prometheus metrics', start: startMetrics },
+];

@@ -20,6 +20,8 @@ export interface StallRecord {
   api: string | null;
   /** The exact duration of that sync call. */
   apiCallMs?: number;
+  /** Every slow sync call inside this stall, when there was more than one. */
+  syncCalls?: Array<{ api: string; durationMs: number; site: Frame | null }>;
   /** See classify.ts: `cpu`, `sync-api`, `json`, `regex`, `dependency`, `unknown`, ... */
   kind: string;
   stack: Frame[];

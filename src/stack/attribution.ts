@@ -8,14 +8,14 @@ import type { Frame } from './frames';
 export interface AttributionRules {
   /** Path prefixes of the app's own code; empty means "anything outside node_modules". */
   appPaths: readonly string[];
-  /** loopwatch's own folder: its frames are never a site. */
-  agentRoot: string;
+  /** loopwatch's own folders (compiled code, and its sources once source-mapped): never a site. */
+  agentRoots: readonly string[];
 }
 
 export function isAppFrame(frame: Frame, rules: AttributionRules): boolean {
   const file = frame.file;
   if (file === '' || file.startsWith('node:') || !path.isAbsolute(file)) return false;
-  if (file.startsWith(rules.agentRoot + path.sep)) return false;
+  if (isAgentFrame(frame, rules)) return false;
   if (rules.appPaths.length > 0) return rules.appPaths.some((prefix) => file.startsWith(path.resolve(prefix)));
   return !file.split(path.sep).includes('node_modules');
 }
@@ -24,7 +24,11 @@ export function isAppFrame(frame: Frame, rules: AttributionRules): boolean {
 export function siteOf(stack: readonly Frame[], rules: AttributionRules): Frame | null {
   const appFrame = stack.find((frame) => isAppFrame(frame, rules));
   if (appFrame !== undefined) return appFrame;
-  return stack.find((frame) => !frame.file.startsWith(rules.agentRoot + path.sep)) ?? null;
+  return stack.find((frame) => !isAgentFrame(frame, rules)) ?? null;
+}
+
+function isAgentFrame(frame: Frame, rules: AttributionRules): boolean {
+  return rules.agentRoots.some((root) => frame.file.startsWith(root + path.sep));
 }
 
 /** `src/orders.ts:17`, relative to the working directory when inside it. */

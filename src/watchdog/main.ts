@@ -49,8 +49,8 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     pid: process.pid,
     cwd: process.cwd(),
     startedAt: new Date().toISOString(),
-    // dist/: loopwatch's own compiled code, never the blocking site.
-    agentRoot: path.resolve(__dirname, '..', '..'),
+    // dist/ is loopwatch's compiled code; source maps turn its frames into src/ frames.
+    agentRoots: [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..', '..', '..', 'src')],
     canCapture,
   };
   const env = { ...process.env };

@@ -30,8 +30,8 @@ export interface WatchdogData {
   pid: number;
   cwd: string;
   startedAt: string;
-  /** Absolute folder of loopwatch's compiled code: its frames are never the blocking site. */
-  agentRoot: string;
+  /** loopwatch's own folders (dist/ and, source-mapped, src/): its frames are never the blocking site. */
+  agentRoots: string[];
   /** Whether stack capture is possible (inspector present and not used by a debugger). */
   canCapture: boolean;
 }

@@ -36,7 +36,7 @@ const data = workerData as WatchdogData;
 const options = data.options;
 const beats = new BigInt64Array(data.shared);
 const flags = new Int32Array(data.shared);
-const rules: AttributionRules = { appPaths: options.appPaths, agentRoot: data.agentRoot };
+const rules: AttributionRules = { appPaths: options.appPaths, agentRoots: data.agentRoots };
 const reportPath = options.report === null ? null : expandPath(options.report, data.pid);
 const context: ReportContext = {
   pid: data.pid,
@@ -158,38 +158,46 @@ async function onStallMeasured(durationMs: number, endNs: bigint): Promise<void>
   const stall = open;
   open = null;
   if (stall?.capturing) await stall.capturing;
-  const call = slowCallWithin(endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
-  // A sync call's own stack beats the inspector's: inside a native call the pause lands late.
+  const record = stallRecord(stall, durationMs, endNs);
+  aggregate.add(record);
+  logStall(record);
+  send({ type: 'stall', durationMs, site: record.site ? shortLocation(record.site, data.cwd) : null, api: record.api, kind: record.kind, threadId: 0 });
+  scheduleReport();
+}
+
+/**
+ * What is known of a stall once it is over: the inspector's stack, unless a slow sync call ended
+ * inside it. A sync call's own stack beats the inspector's: a pause cannot land inside a native
+ * call, so it lands late, after the caller moved on.
+ */
+function stallRecord(stall: OpenStall | null, durationMs: number, endNs: bigint): StallRecord {
+  const calls = slowCallsWithin(endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
+  const call = calls.reduce<SlowCall | null>((longest, each) => (longest === null || each.durationMs > longest.durationMs ? each : longest), null);
   const callStack = call ? call.stack.map(mapFrame) : null;
   const stack = callStack ?? stall?.stack ?? [];
   const site = callStack ? siteOf(callStack, rules) : (stall?.site ?? null);
   const api = call?.api ?? null;
-  const record: StallRecord = {
+  return {
     at: stall?.at ?? new Date(Date.now() - durationMs).toISOString(),
     durationMs,
     threadId: 0,
     site,
     api,
     ...(call ? { apiCallMs: call.durationMs } : {}),
+    ...(calls.length > 1 ? { syncCalls: calls.map((each) => ({ api: each.api, durationMs: each.durationMs, site: siteOf(each.stack.map(mapFrame), rules) })) } : {}),
     kind: classifyStall({ api, site, stack }),
     stack,
     samples: stall?.samples ?? [],
     ...(site ? {} : { noStackReason: stall?.noStackReason ?? 'the stall ended before the watchdog saw it' }),
   };
-  aggregate.add(record);
-  logStall(record);
-  send({ type: 'stall', durationMs, site: site ? shortLocation(site, data.cwd) : null, api, kind: record.kind, threadId: 0 });
-  scheduleReport();
 }
 
-/** The longest slow sync call that ended inside [fromNs, toNs]. */
-function slowCallWithin(fromNs: bigint, toNs: bigint): SlowCall | null {
-  let best: SlowCall | null = null;
-  for (const call of recentSlowCalls) {
+/** The slow sync calls that ended inside [fromNs, toNs]: they happened during the stall. */
+function slowCallsWithin(fromNs: bigint, toNs: bigint): SlowCall[] {
+  return recentSlowCalls.filter((call) => {
     const end = BigInt(call.endNs);
-    if (end >= fromNs && end <= toNs && (best === null || call.durationMs > best.durationMs)) best = call;
-  }
-  return best;
+    return end >= fromNs && end <= toNs;
+  });
 }
 
 function logStall(record: StallRecord): void {
@@ -200,6 +208,18 @@ function logStall(record: StallRecord): void {
       ? `event loop blocked ${ms} ms${inApi} at ${shortLocation(record.site, data.cwd)} (${record.site.function})`
       : `event loop blocked ${ms} ms (no stack: ${record.noStackReason ?? 'unknown'})`;
   log.line(text, { event: 'stall', durationMs: ms, api: record.api, kind: record.kind, ...siteFields(record.site) });
+}
+
+/** Debug mode logs every slow sync call, like asyncio debug mode logs every slow callback. */
+function logSlowCall(call: SlowCall): void {
+  const site = siteOf(call.stack.map(mapFrame), rules);
+  const where = site !== null ? ` at ${shortLocation(site, data.cwd)} (${site.function})` : '';
+  log.line(`slow sync call ${call.api} took ${Math.round(call.durationMs)} ms${where}`, {
+    event: 'slow-call',
+    api: call.api,
+    durationMs: Math.round(call.durationMs),
+    ...siteFields(site),
+  });
 }
 
 function siteFields(site: Frame | null): Record<string, string | number | null> {
@@ -252,12 +272,14 @@ function onFlush(seq: number, nowNs: bigint, final: boolean): void {
     if (final) {
       capture?.endNow();
       capture = null;
-      const ongoing = ongoingRecord(nowNs);
-      if (ongoing !== null) {
-        open = null;
-        delete ongoing.ongoing;
-        aggregate.add(ongoing);
-        logStall(ongoing);
+      const stall = open;
+      open = null;
+      // The process exits in the middle of a stall (process.exit() in blocking code, or the stall
+      // was its last act): the heartbeat will never turn again, so measure it here.
+      if (stall !== null) {
+        const record = stallRecord(stall, nsToMs(nowNs - stall.beatNs) - HEARTBEAT_MS, nowNs);
+        aggregate.add(record);
+        logStall(record);
       }
     }
     writeReport(final ? 'exit' : 'signal', null);
@@ -279,6 +301,7 @@ parentPort?.on('message', (message: ToWatchdog) => {
       case 'slow-call':
         recentSlowCalls.push(message.call);
         if (recentSlowCalls.length > RECENT_SLOW_CALLS) recentSlowCalls.shift();
+        if (options.mode === 'debug') logSlowCall(message.call);
         break;
       case 'sections':
         sections = message.sections;

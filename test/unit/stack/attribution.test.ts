@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAppFrame, shortLocation, siteOf } from '../../../src/stack/attribution';
 
-const rules = { appPaths: [], agentRoot: '/opt/loopwatch/dist' };
+const rules = { appPaths: [], agentRoots: ['/opt/loopwatch/dist', '/opt/loopwatch/src'] };
 const frame = (file: string, line = 1) => ({ file, line, column: 1, function: 'f' });
 
 describe('attribution', () => {

@@ -1,0 +1,43 @@
+/**
+ * Which synchronous APIs loopwatch times. Node has no diagnostics channel for fs, crypto or zlib,
+ * so wrapping the CommonJS exports is the only way (DESIGN.md section 5).
+ */
+// `import x = require()` keeps the real exports objects: `import * as` would copy them, and
+// patching a copy times nothing.
+import childProcess = require('node:child_process');
+import crypto = require('node:crypto');
+import zlib = require('node:zlib');
+
+export interface Target {
+  /** Label prefix: `fs`, `crypto`, ... */
+  module: string;
+  /** The exports object to patch (what `require('node:fs')` returns, shared with ESM). */
+  exports: Record<string, unknown>;
+  names: readonly string[];
+  /** Functions that are synchronous only without a trailing callback (`crypto.randomBytes(n)`). */
+  syncWithoutCallback?: readonly string[];
+}
+
+const CRYPTO_SYNC = ['pbkdf2Sync', 'scryptSync', 'generateKeyPairSync', 'generateKeySync', 'generatePrimeSync', 'checkPrimeSync', 'hkdfSync', 'randomFillSync'];
+
+export function syncTargets(fsExports: Record<string, unknown>): Target[] {
+  const endsInSync = (exports: object): string[] =>
+    Object.keys(exports).filter((name) => name.endsWith('Sync') && typeof (exports as Record<string, unknown>)[name] === 'function');
+  const cryptoExports = crypto as unknown as Record<string, unknown>;
+  return [
+    { module: 'fs', exports: fsExports, names: endsInSync(fsExports) },
+    {
+      module: 'crypto',
+      exports: cryptoExports,
+      names: [...CRYPTO_SYNC.filter((name) => typeof cryptoExports[name] === 'function'), 'randomBytes'],
+      syncWithoutCallback: ['randomBytes'],
+    },
+    { module: 'zlib', exports: zlib, names: endsInSync(zlib) },
+    {
+      module: 'child_process',
+      exports: childProcess,
+      names: ['execSync', 'execFileSync', 'spawnSync'],
+    },
+    { module: 'JSON', exports: JSON as unknown as Record<string, unknown>, names: ['parse', 'stringify'] },
+  ];
+}

@@ -1,0 +1,59 @@
+/**
+ * One timing wrapper per sync API. The fast path is two `performance.now()` calls and three
+ * additions into a counter object held by the closure (no map lookup); only a slow call pays for
+ * a stack (and a message to the watchdog).
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface ApiCounter {
+  calls: number;
+  totalMs: number;
+  slowCalls: number;
+  maxMs: number;
+}
+
+export interface WrapState {
+  /** Sync calls in progress: a sync API called from inside another one is not timed twice. */
+  depth: number;
+  /** Called after a call of at least the slow-call threshold returned. `wrapper` is the stack cut-off. */
+  onSlowCall(api: string, durationMs: number, wrapper: (...args: never[]) => unknown): void;
+}
+
+export function wrapSync(
+  original: (...args: unknown[]) => unknown,
+  api: string,
+  counter: ApiCounter,
+  slowCallMs: number,
+  state: WrapState,
+  syncOnlyWithoutCallback: boolean,
+): (...args: unknown[]) => unknown {
+  const wrapper = function (this: unknown, ...args: unknown[]): unknown {
+    if (state.depth > 0 || (syncOnlyWithoutCallback && typeof args[args.length - 1] === 'function')) {
+      return original.apply(this, args);
+    }
+    state.depth += 1;
+    const started = performance.now();
+    try {
+      return original.apply(this, args);
+    } finally {
+      state.depth -= 1;
+      const durationMs = performance.now() - started;
+      counter.calls += 1;
+      counter.totalMs += durationMs;
+      if (durationMs > counter.maxMs) counter.maxMs = durationMs;
+      if (durationMs >= slowCallMs) {
+        counter.slowCalls += 1;
+        state.onSlowCall(api, durationMs, wrapper);
+      }
+    }
+  };
+  // Keep what introspecting code sees: name, arity, and the promisified variant Node attaches.
+  Object.defineProperty(wrapper, 'name', { value: original.name });
+  Object.defineProperty(wrapper, 'length', { value: original.length });
+  for (const key of Reflect.ownKeys(original)) {
+    if (key === 'name' || key === 'length' || key === 'prototype') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(original, key);
+    if (descriptor !== undefined) Object.defineProperty(wrapper, key, descriptor);
+  }
+  return wrapper;
+}
