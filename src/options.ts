@@ -37,6 +37,15 @@ export interface Options {
   maxStalls: number;
   /** `LOOPWATCH_LOG_PER_MIN`: stall log lines per minute before lines are suppressed and counted. @default 60 */
   logLinesPerMinute: number;
+  /**
+   * `LOOPWATCH_METRICS_PORT`: serve Prometheus `/metrics` on this port; `0` picks a free port (printed
+   * once on stderr). @default null (no server)
+   */
+  metricsPort: number | null;
+  /** `LOOPWATCH_METRICS_HOST`: the interface `/metrics` listens on; `0.0.0.0` is an explicit choice. @default '127.0.0.1' */
+  metricsHost: string;
+  /** `LOOPWATCH_METRICS_MAX_SITES`: `site` label values kept in metrics; the rest become `other`. @default 50 */
+  metricsMaxSites: number;
 }
 
 export const DEFAULTS: Readonly<Options> = Object.freeze({
@@ -54,6 +63,9 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   maxSites: 1000,
   maxStalls: 100,
   logLinesPerMinute: 60,
+  metricsPort: null,
+  metricsHost: '127.0.0.1',
+  metricsMaxSites: 50,
 });
 
 /** The debug-mode threshold, like asyncio debug mode but twice as strict. */
@@ -111,6 +123,17 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     return fallback;
   };
 
+  const port = (name: string, fallback: number | null): number | null => {
+    const value = raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) {
+      bad(name, value, 'a port from 0 to 65535', fallback);
+      return fallback;
+    }
+    return parsed;
+  };
+
   const mode = choice('LOOPWATCH_MODE', ['off', 'production', 'debug'] as const, DEFAULTS.mode);
   const defaultThreshold = mode === 'debug' ? DEBUG_THRESHOLD_MS : DEFAULTS.thresholdMs;
   const thresholdMs = integer('LOOPWATCH_THRESHOLD_MS', defaultThreshold, 20, 600_000);
@@ -134,6 +157,9 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     maxSites: integer('LOOPWATCH_MAX_SITES', DEFAULTS.maxSites, 1, 100_000),
     maxStalls: integer('LOOPWATCH_MAX_STALLS', DEFAULTS.maxStalls, 1, 10_000),
     logLinesPerMinute: integer('LOOPWATCH_LOG_PER_MIN', DEFAULTS.logLinesPerMinute, 1, 100_000),
+    metricsPort: port('LOOPWATCH_METRICS_PORT', DEFAULTS.metricsPort),
+    metricsHost: raw('LOOPWATCH_METRICS_HOST') ?? DEFAULTS.metricsHost,
+    metricsMaxSites: integer('LOOPWATCH_METRICS_MAX_SITES', DEFAULTS.metricsMaxSites, 1, 10_000),
   };
   return { options, warnings };
 }
