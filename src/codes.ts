@@ -15,6 +15,10 @@ export const CODES = {
   LOOPWATCH_LOG_UNWRITABLE: 'LOOPWATCH_LOG_UNWRITABLE',
   /** An unexpected internal error inside loopwatch; it was contained and the app keeps running. */
   LOOPWATCH_INTERNAL: 'LOOPWATCH_INTERNAL',
+  /** `LOOPWATCH_METRICS_PORT` is already taken (often by a parent process that inherited NODE_OPTIONS): no /metrics here. */
+  LOOPWATCH_METRICS_PORT_IN_USE: 'LOOPWATCH_METRICS_PORT_IN_USE',
+  /** The /metrics server could not listen for another reason (bad host, permission): no /metrics here. */
+  LOOPWATCH_METRICS_SERVER_FAILED: 'LOOPWATCH_METRICS_SERVER_FAILED',
 } as const;
 
 export type WarningCode = keyof typeof CODES;

@@ -1,0 +1,100 @@
+/**
+ * Loop delay and utilization, read at collection time. Delay comes from perf_hooks'
+ * monitorEventLoopDelay with its timer resolution subtracted (otherwise an idle loop reads as
+ * ~10 ms), and is reset after each read so every scrape covers only the time since the previous one.
+ */
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { Counter, Gauge } from 'prom-client';
+
+export const DELAY_RESOLUTION_MS = 10;
+/** Fewer samples than this say nothing about percentiles: keep accumulating until the next read. */
+const MIN_SAMPLES = 5;
+const QUANTILES = [0.5, 0.9, 0.99] as const;
+
+export interface DelayReading {
+  /** Seconds by quantile, resolution subtracted, never negative or NaN. */
+  quantiles: Map<number, number>;
+  maxSeconds: number;
+}
+
+/** Turns a raw histogram value (ns, resolution included, NaN when empty) into honest seconds. */
+export function delaySeconds(ns: number, resolutionMs: number): number {
+  if (!Number.isFinite(ns)) return 0;
+  return Math.max(0, ns / 1e9 - resolutionMs / 1000);
+}
+
+/** Reads and resets the histogram; null when it holds too few samples to be worth a reading. */
+export function readDelay(histogram: Pick<IntervalHistogram, 'count' | 'percentile' | 'max' | 'reset'>, resolutionMs: number): DelayReading | null {
+  if (histogram.count < MIN_SAMPLES) return null;
+  const quantiles = new Map<number, number>();
+  for (const q of QUANTILES) quantiles.set(q, delaySeconds(histogram.percentile(q * 100), resolutionMs));
+  const reading = { quantiles, maxSeconds: delaySeconds(histogram.max, resolutionMs) };
+  histogram.reset();
+  return reading;
+}
+
+export interface EventLoopMetrics {
+  metrics: Array<Counter | Gauge>;
+  stop(): void;
+}
+
+export function createEventLoopMetrics(): EventLoopMetrics {
+  const histogram = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+  histogram.enable();
+  // Both delay gauges come from one read, and the histogram is reset once per scrape: the first
+  // collect() of a scrape reads, the other reuses that reading (a scrape runs within one loop turn).
+  let readThisTurn = false;
+  const refresh = (): void => {
+    if (readThisTurn) return;
+    readThisTurn = true;
+    setImmediate(() => (readThisTurn = false));
+    const reading = readDelay(histogram, DELAY_RESOLUTION_MS);
+    if (reading === null) return;
+    for (const [q, seconds] of reading.quantiles) delay.set({ quantile: String(q) }, seconds);
+    delayMax.set(reading.maxSeconds);
+  };
+  const delay = new Gauge({
+    name: 'loopwatch_eventloop_delay_seconds',
+    help: 'Event-loop delay percentiles since the previous scrape (timer resolution subtracted)',
+    labelNames: ['quantile'],
+    registers: [],
+    collect: refresh,
+  });
+  const delayMax = new Gauge({
+    name: 'loopwatch_eventloop_delay_max_seconds',
+    help: 'Largest event-loop delay since the previous scrape (timer resolution subtracted)',
+    registers: [],
+    collect: refresh,
+  });
+  for (const q of QUANTILES) delay.set({ quantile: String(q) }, 0);
+
+  // Seeded with a baseline so the first reading covers "since start", not "since process start = 1".
+  let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  let lastTotals = lastElu;
+  const utilization = new Gauge({
+    name: 'loopwatch_eventloop_utilization_ratio',
+    help: 'Fraction of time the event loop was busy since the previous scrape',
+    registers: [],
+    collect() {
+      const now = performance.eventLoopUtilization();
+      this.set(performance.eventLoopUtilization(now, lastElu).utilization);
+      lastElu = now;
+    },
+  });
+  const time = new Counter({
+    name: 'loopwatch_eventloop_time_seconds_total',
+    help: 'Time the event loop spent active or idle',
+    labelNames: ['state'],
+    registers: [],
+    collect() {
+      const now = performance.eventLoopUtilization();
+      this.inc({ state: 'active' }, Math.max(0, now.active - lastTotals.active) / 1000);
+      this.inc({ state: 'idle' }, Math.max(0, now.idle - lastTotals.idle) / 1000);
+      lastTotals = now;
+    },
+  });
+  return {
+    metrics: [delay, delayMax, utilization, time],
+    stop: () => histogram.disable(),
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Stall families: one observation per stall, so a single 1-second stall is visible (a p99 gauge of
+ * loop delay hides it), counted and timed per blocking site.
+ */
+import { Counter, Histogram, Gauge } from 'prom-client';
+import type { StallEvent } from '../feature';
+import { SiteLabels } from './sites';
+
+/** Upper bounds above the threshold, in seconds, on the usual 1-2.5-5 ladder up to 30 s. */
+const LADDER_SECONDS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Histogram buckets from the stall threshold (nothing shorter is ever observed) up to 30 s. */
+export function stallBuckets(thresholdMs: number): number[] {
+  const threshold = thresholdMs / 1000;
+  return [threshold, ...LADDER_SECONDS.filter((bound) => bound > threshold)];
+}
+
+export interface StallMetrics {
+  metrics: Array<Counter | Histogram | Gauge>;
+  record(stall: StallEvent): void;
+}
+
+export function createStallMetrics(thresholdMs: number, maxSites: number): StallMetrics {
+  const sites = new SiteLabels(maxSites);
+  const stalls = new Counter({
+    name: 'loopwatch_eventloop_stalls_total',
+    help: 'Event-loop stalls longer than the threshold, by blocking site (relative file:line)',
+    labelNames: ['site'],
+    registers: [],
+  });
+  const duration = new Histogram({
+    name: 'loopwatch_eventloop_stall_seconds',
+    help: 'Duration of each event-loop stall',
+    buckets: stallBuckets(thresholdMs),
+    registers: [],
+  });
+  const blocked = new Counter({
+    name: 'loopwatch_eventloop_blocked_seconds_total',
+    help: 'Time the event loop was blocked by stalls, by blocking site',
+    labelNames: ['site'],
+    registers: [],
+  });
+  const overflow = new Counter({
+    name: 'loopwatch_sites_overflow_total',
+    help: 'Stalls whose site was folded into site="other" because LOOPWATCH_METRICS_MAX_SITES was reached',
+    registers: [],
+  });
+  return {
+    metrics: [stalls, duration, blocked, overflow],
+    record(stall) {
+      const seconds = stall.durationMs / 1000;
+      const { site, overflow: overflowed } = sites.label(stall.site);
+      stalls.inc({ site });
+      blocked.inc({ site }, seconds);
+      duration.observe(seconds);
+      if (overflowed) overflow.inc();
+    },
+  };
+}
