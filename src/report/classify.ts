@@ -3,6 +3,8 @@
  * advice and is a label users filter on.
  */
 import type { Frame } from '../stack/frames';
+import { regexOnLine } from '../advice/regex';
+import { readSourceLines } from '../advice/source';
 
 export type StallKind = 'sync-api' | 'json' | 'regex' | 'cpu' | 'microtasks' | 'dependency' | 'unknown';
 
@@ -12,10 +14,34 @@ export interface ClassifyInput {
   stack: readonly Frame[];
 }
 
-export function classifyStall(input: ClassifyInput): StallKind {
+/** A file's lines (index 0 is line 1), or null. Runs in the watchdog worker: reading disk is fine there. */
+export type ReadLines = (file: string) => readonly string[] | null;
+
+/** Node's entry points for queued promise work: a stack bottomed by one ran from the microtask queue. */
+const MICROTASK_ENTRY = new Set(['processTicksAndRejections', 'runMicrotasks']);
+/** A line that chains or awaits promises. */
+const PROMISE_STEP = /\bawait\b|\.then\s*\(|\bqueueMicrotask\s*\(|\bPromise\.(?:resolve|all|allSettled|race|any)\s*\(/;
+
+export function classifyStall(input: ClassifyInput, readLines: ReadLines = readSourceLines): StallKind {
   if (input.api !== null) return input.api.startsWith('JSON.') ? 'json' : 'sync-api';
   if (input.site === null || input.stack.length === 0) return 'unknown';
   const top = input.stack[0]!;
   if (top.file.split(/[\\/]/).includes('node_modules')) return 'dependency';
+  const lines = readLines(input.site.file);
+  if (lines !== null && regexOnLine(lines, input.site.line) !== null) return 'regex';
+  if (fromMicrotaskQueue(input.stack) && lines !== null && PROMISE_STEP.test(lines[input.site.line - 1] ?? '')) return 'microtasks';
   return 'cpu';
+}
+
+/**
+ * Whether the stack ran from the microtask queue: bottomed by Node's tick processing, or (when V8
+ * drains the queue natively after a callback) by app code with no event-loop entry frame below it.
+ * Not enough on its own: a CPU loop after an `await` looks the same, so the caller also requires
+ * the blocking line to be a promise step.
+ */
+export function fromMicrotaskQueue(stack: readonly Frame[]): boolean {
+  const bottom = stack[stack.length - 1];
+  if (bottom === undefined) return false;
+  if (MICROTASK_ENTRY.has(bottom.function)) return true;
+  return !bottom.file.startsWith('node:') && bottom.file !== '';
 }

@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import type { Mode } from '../options';
 import type { Overflow, SiteRecord, StallAggregate, StallRecord, Unattributed } from './aggregate';
+import { suggest } from '../advice/suggest';
+import { diskSources } from '../advice/source';
 
 export const REPORT_SCHEMA = 'loopwatch/report@1';
 
@@ -24,7 +26,8 @@ export interface Report {
   stacks: boolean;
   stacksUnavailable?: string;
   summary: { stalls: number; totalBlockedMs: number; maxStallMs: number };
-  sites: SiteRecord[];
+  /** `suggestion`: what to do about the site (see src/advice), fenced code blocks included. */
+  sites: Array<SiteRecord & { suggestion: string }>;
   overflow: Overflow;
   unattributed: Unattributed;
   stalls: StallRecord[];
@@ -73,7 +76,8 @@ export function buildReport(
       totalBlockedMs: round(aggregate.totalMs + (ongoing?.durationMs ?? 0)),
       maxStallMs: round(Math.max(0, ...stalls.map((stall) => stall.durationMs))),
     },
-    sites: sites.map((site) => ({ ...site, totalMs: round(site.totalMs), maxMs: round(site.maxMs) })),
+    // Advice reads the site's source line from disk: this runs in the watchdog worker, never on the app's thread.
+    sites: sites.map((site) => ({ ...site, totalMs: round(site.totalMs), maxMs: round(site.maxMs), suggestion: suggest(site, diskSources) })),
     overflow: { ...aggregate.overflow, totalMs: round(aggregate.overflow.totalMs), maxMs: round(aggregate.overflow.maxMs) },
     unattributed: {
       ...aggregate.unattributed,

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs Debian's chromium for the HTML report's browser tests, once: it is the only browser this
+# project's machines can get (no browser downloads). Idempotent and quiet when already there.
+set -euo pipefail
+
+if command -v chromium >/dev/null 2>&1; then
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO="sudo"
+else
+  echo "ensure-chromium: chromium is missing and this user cannot install it (not root, no sudo); the browser tests will be skipped" >&2
+  exit 0
+fi
+
+echo "ensure-chromium: installing Debian's chromium (once) for the HTML report tests" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+command -v chromium >/dev/null 2>&1

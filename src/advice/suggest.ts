@@ -1,0 +1,165 @@
+/**
+ * `suggest(site, context)`: what to do about a flagged site, specific to what blocked and where
+ * (DESIGN.md section 5). Pure: sources come through `context`. The text may hold fenced code
+ * blocks (```), which the terminal and HTML reports render as code.
+ */
+import * as path from 'node:path';
+import type { Frame } from '../stack/frames';
+import { type AdviceContext, type AdviceSite, code, lineOf } from './types';
+import { syncApiAdvice } from './sync-api';
+import { COPY_CAVEAT, chunkingSnippet, piscinaSnippet } from './offload';
+import { nestedQuantifier, regexOnLine } from './regex';
+
+export type { AdviceContext, AdviceSite } from './types';
+
+export function suggest(site: AdviceSite, context: AdviceContext): string {
+  const line = lineOf(context, site.file, site.line);
+  const where = describe(site);
+  if (site.api !== null) {
+    if (site.api.startsWith('JSON.')) return jsonAdvice(site, site.api, line, where);
+    const advice = syncApiAdvice(site.api, line, where);
+    if (advice !== null) return advice;
+  }
+  switch (site.kind) {
+    case 'json':
+      return jsonAdvice(site, line !== null && line.includes('stringify') ? 'JSON.stringify' : 'JSON.parse', line, where);
+    case 'regex':
+      return regexAdvice(site, context, where);
+    case 'microtasks':
+      return microtaskAdvice(where);
+    case 'dependency': {
+      const advice = dependencyAdvice(site, line, where);
+      if (advice !== null) return advice;
+      return cpuAdvice(site, where);
+    }
+    default:
+      return cpuAdvice(site, where);
+  }
+}
+
+/** A floating (never awaited) promise found by the promise diagnostics. */
+export interface FloatingPromise {
+  file: string;
+  line: number;
+  column: number;
+  function: string;
+}
+
+export function suggestFloating(finding: FloatingPromise, context: AdviceContext): string {
+  const line = lineOf(context, finding.file, finding.line);
+  const expression = line?.replace(/;\s*$/, '').replace(/^(?:return|await|void)\s+/, '') ?? 'promise';
+  return [
+    `The promise created at ${describe(finding)} is never awaited: if it rejects, the error is lost or crashes the process later as an unhandled rejection, far from this line. Await it (or return it to the caller):`,
+    code(`await ${expression};`),
+    'If fire-and-forget is intended, say so and handle its errors:',
+    code(`void ${expression}.catch((error) => console.error('background task failed', error));`),
+  ].join('\n');
+}
+
+function describe(frame: Pick<Frame, 'file' | 'line' | 'function'>): string {
+  const named = frame.function !== '' && frame.function !== '(anonymous)' ? ` in ${frame.function}()` : '';
+  return `${path.basename(frame.file)}:${frame.line}${named}`;
+}
+
+function cpuAdvice(site: AdviceSite, where: string): string {
+  const named = site.function !== '' && site.function !== '(anonymous)';
+  return [
+    `JavaScript at ${where} kept the CPU busy and the event loop blocked. Move ${named ? `${site.function}()` : 'this work'} into a worker pool (piscina), so the loop keeps serving while it runs:`,
+    piscinaSnippet({ fn: site.function, file: site.file }),
+    COPY_CAVEAT,
+    'Or, if it is a loop over many items, split it into batches that yield to the event loop:',
+    chunkingSnippet(),
+  ].join('\n');
+}
+
+function jsonAdvice(site: AdviceSite, api: string, line: string | null, where: string): string {
+  const shown = line !== null ? ` (\`${line}\`)` : '';
+  if (api === 'JSON.stringify') {
+    return [
+      `JSON.stringify of a large value blocked the loop at ${where}${shown}. Send less (paginate, select the fields the client needs), or serialize incrementally: write an array item by item to the response stream, yielding between batches:`,
+      code(
+        "const { setImmediate: nextTurn } = require('node:timers/promises');",
+        "res.write('[');",
+        "for (let i = 0; i < items.length; i++) {",
+        "  res.write((i ? ',' : '') + JSON.stringify(items[i]));",
+        '  if (i % 500 === 499) await nextTurn();',
+        '}',
+        "res.end(']');",
+      ),
+    ].join('\n');
+  }
+  return [
+    `JSON.parse of a large document blocked the loop at ${where}${shown}. If the JSON arrives as a stream (request body, file), parse it incrementally with a streaming parser (e.g. the stream-json package) and keep only what you need. Or parse it in a worker that returns only the small result you need:`,
+    piscinaSnippet({ fn: site.function === '(anonymous)' ? 'parseAndSummarize' : site.function, file: site.file }),
+    'Measured: returning the whole parsed object from a worker blocked the loop for longer than parsing it on the main thread (the copy back is itself a parse). Reduce in the worker; return counts, ids or one page.',
+  ].join('\n');
+}
+
+function regexAdvice(site: AdviceSite, context: AdviceContext, where: string): string {
+  const lines = context.lines(site.file);
+  const found = lines !== null ? regexOnLine(lines, site.line) : null;
+  const pattern = found?.pattern ?? null;
+  const nested = pattern !== null ? nestedQuantifier(pattern) : null;
+  const declared = found !== null && found.line !== site.line ? ` (defined at line ${found.line})` : '';
+  const why =
+    nested !== null
+      ? `Its group \`${nested}\` is a quantifier inside a quantifier: on an input that almost matches, the engine tries every way of splitting the text between the inner and outer repetition, which is exponential in the input length (catastrophic backtracking).`
+      : 'Backtracking regexes get slow when several parts of the pattern can match the same characters (nested or adjacent quantifiers, overlapping alternatives) and the input almost matches.';
+  return [
+    `A regular expression${pattern !== null ? ` ${pattern}${declared}` : ''} ran for the whole stall at ${where}. ${why}`,
+    nested !== null ? `Rewrite it so each character can be matched one way only (for \`${nested}\`, a single quantifier usually says the same thing).` : 'Make alternatives and adjacent quantifiers mutually exclusive.',
+    'Bound the input before matching, and for patterns that run on user input use a linear-time engine (npm re2: no backtracking, same syntax for most patterns):',
+    code(
+      'if (input.length > 1_000) throw new RangeError(\'input too long\');',
+      "const RE2 = require('re2');",
+      `const pattern = new RE2(${pattern ?? '/your pattern/'});`,
+    ),
+  ].join('\n');
+}
+
+function microtaskAdvice(where: string): string {
+  return [
+    `A long run of promise continuations (awaits, .then callbacks) at ${where} kept the microtask queue busy: timers and I/O cannot run until that queue is empty, so \`await\` alone never gives the loop a turn. Yield to the event loop in batches:`,
+    code(
+      "const { setImmediate: nextTurn } = require('node:timers/promises');",
+      'for (let i = 0; i < items.length; i++) {',
+      '  await handle(items[i]);',
+      '  if (i % 1000 === 999) await nextTurn(); // a real turn of the loop, unlike await Promise.resolve()',
+      '}',
+    ),
+    'If each step is CPU work rather than waiting, move the whole loop into a worker pool (piscina).',
+  ].join('\n');
+}
+
+function dependencyAdvice(site: AdviceSite, line: string | null, where: string): string | null {
+  const inside = site.stack.find((frame) => packageOf(frame.file) !== null);
+  const pkg = inside !== undefined ? packageOf(inside.file) : null;
+  if (pkg === null || inside === undefined) return null;
+  const top = `${inside.function} (${pkg}/${path.basename(inside.file)}:${inside.line})`;
+  if (packageOf(site.file) !== null) {
+    // No app frame in the captured stack: the call from the app is deeper than the frames kept.
+    return [
+      `The time went inside the dependency ${pkg} (top frame: ${top}). The call from your code is deeper than the captured stack, so look for where your code calls ${pkg} on this path. Look for an async or streaming API in ${pkg}, or options that bound its work (input size, depth, iterations). Otherwise make that call from a worker pool (piscina), in a worker module that requires ${pkg} itself.`,
+      COPY_CAVEAT,
+    ].join('\n');
+  }
+  const shown = line !== null ? ` (\`${line}\`)` : '';
+  if (line !== null && /\brequire\s*\(|\bimport\s*\(/.test(line)) {
+    return `Loading the package ${pkg} blocked the loop at ${where}${shown}: module loading is synchronous. If this runs while serving traffic (a require inside a handler), move it to the top of the module so it happens once at start-up; if ${pkg} is only needed sometimes, load it in the background at start-up (\`setImmediate(() => require('${pkg}'))\`) before the first request needs it.`;
+  }
+  return [
+    `The time went inside the dependency ${pkg} (top frame: ${top}), called from your code at ${where}${shown}. Look for an async or streaming API in ${pkg}, or options that bound its work (input size, depth, iterations). Otherwise call it from a worker pool:`,
+    piscinaSnippet({ fn: site.function, file: site.file }),
+    COPY_CAVEAT,
+  ].join('\n');
+}
+
+/** `lodash` or `@scope/name` for a file inside node_modules (the innermost one), else null. */
+export function packageOf(file: string): string | null {
+  const parts = file.split(/[\\/]/);
+  const index = parts.lastIndexOf('node_modules');
+  if (index < 0 || index + 1 >= parts.length) return null;
+  const first = parts[index + 1]!;
+  if (first.startsWith('@')) return parts[index + 2] !== undefined ? `${first}/${parts[index + 2]}` : null;
+  return first;
+}

@@ -1,0 +1,35 @@
+/**
+ * What advice is computed from: a flagged site as the report holds it, and a way to read source.
+ * Kept free of I/O so `suggest` is a pure function of its inputs (tests pass sources in memory).
+ */
+import type { Frame } from '../stack/frames';
+
+export interface AdviceSite extends Frame {
+  /** The blocking sync API (`fs.readFileSync`), or null. */
+  api: string | null;
+  /** `sync-api`, `json`, `regex`, `cpu`, `microtasks`, `dependency`, `unknown`, ... */
+  kind: string;
+  /** The worst occurrence's stack, top frame first. */
+  stack: readonly Frame[];
+}
+
+export interface AdviceContext {
+  /** A file's lines (index 0 is line 1), or null when it cannot be read. */
+  lines(file: string): readonly string[] | null;
+}
+
+/** A 1-based source line, trimmed, or null. */
+export function lineOf(context: AdviceContext, file: string, line: number): string | null {
+  const text = context.lines(file)?.[line - 1];
+  return text === undefined ? null : text.trim();
+}
+
+/** Puts code in a fenced block, the one format the terminal and HTML renderers both understand. */
+export function code(...lines: string[]): string {
+  return '```\n' + lines.join('\n') + '\n```';
+}
+
+/** The libuv pool caveat every "use the async version" advice carries (DESIGN.md section 5). */
+export const POOL_CAVEAT =
+  'The async version runs on the libuv thread pool: 4 threads by default (UV_THREADPOOL_SIZE), shared by fs, dns.lookup, crypto and zlib. ' +
+  'At high volume it queues; CPU-heavy work at volume belongs in a dedicated worker pool (piscina).';
