@@ -275,9 +275,12 @@ function onFlush(seq: number, nowNs: bigint, final: boolean): void {
       const stall = open;
       open = null;
       // The process exits in the middle of a stall (process.exit() in blocking code, or the stall
-      // was its last act): the heartbeat will never turn again, so measure it here.
-      if (stall !== null) {
-        const record = stallRecord(stall, nsToMs(nowNs - stall.beatNs) - HEARTBEAT_MS, nowNs);
+      // was its last act): the heartbeat will never turn again, so measure it here. The watchdog
+      // may not have seen it at all (a stall right after start, before this worker's first poll).
+      const beatNs = stall?.beatNs ?? Atomics.load(beats, BEAT_INDEX);
+      const lateMs = nsToMs(nowNs - beatNs) - HEARTBEAT_MS;
+      if (stall !== null || lateMs >= options.thresholdMs) {
+        const record = stallRecord(stall, lateMs, nowNs);
         aggregate.add(record);
         logStall(record);
       }
