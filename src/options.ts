@@ -37,6 +37,10 @@ export interface Options {
   maxStalls: number;
   /** `LOOPWATCH_LOG_PER_MIN`: stall log lines per minute before lines are suppressed and counted. @default 60 */
   logLinesPerMinute: number;
+  /** `LOOPWATCH_SYNC_APIS`: time fs/crypto/zlib/child_process `*Sync` calls and JSON.parse/stringify. @default true */
+  syncApis: boolean;
+  /** `LOOPWATCH_SLOW_CALL_MS`: a sync call this long is "slow": its call site is captured. @default 10 */
+  slowCallMs: number;
   /**
    * `LOOPWATCH_METRICS_PORT`: serve Prometheus `/metrics` on this port; `0` picks a free port (printed
    * once on stderr). @default null (no server)
@@ -63,6 +67,8 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   maxSites: 1000,
   maxStalls: 100,
   logLinesPerMinute: 60,
+  syncApis: true,
+  slowCallMs: 10,
   metricsPort: null,
   metricsHost: '127.0.0.1',
   metricsMaxSites: 50,
@@ -160,6 +166,8 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     metricsPort: port('LOOPWATCH_METRICS_PORT', DEFAULTS.metricsPort),
     metricsHost: raw('LOOPWATCH_METRICS_HOST') ?? DEFAULTS.metricsHost,
     metricsMaxSites: integer('LOOPWATCH_METRICS_MAX_SITES', DEFAULTS.metricsMaxSites, 1, 10_000),
+    syncApis: flag('LOOPWATCH_SYNC_APIS', DEFAULTS.syncApis),
+    slowCallMs: integer('LOOPWATCH_SLOW_CALL_MS', DEFAULTS.slowCallMs, 1, 600_000),
   };
   return { options, warnings };
 }
