@@ -15,7 +15,7 @@ export const startMetrics: Feature = (context) => {
   let stopServer = (): void => undefined;
   if (options.metricsPort !== null) {
     stopServer = serveMetrics(set.registry, options.metricsPort, options.metricsHost, {
-      warn: context.warn,
+      warn: (code, message) => context.warn(code, message),
       onListening(port) {
         // With port 0 nobody else knows where we listen; stderr, because stdout belongs to the app.
         if (options.metricsPort === 0) writeStderr(`loopwatch: metrics on http://${options.metricsHost}:${port}/metrics (pid ${process.pid})\n`);

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { blockingLine, runFixture } from '../run-fixture';
+import { parseSamples } from './scrape';
+
+describe('registerMetrics(register)', () => {
+  it("puts loopwatch's families, with the stall, in the app's own prom-client registry", async () => {
+    const result = await runFixture('metrics-app-registry.js');
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain('Warning');
+    const samples = parseSamples(result.stdout.trim());
+    const site = `test/integration/fixtures/metrics-app-registry.js:${blockingLine('metrics-app-registry.js')}`;
+    expect(samples.find((s) => s.name === 'app_requests_total')?.value).toBe(0);
+    expect(samples.find((s) => s.name === 'loopwatch_eventloop_stalls_total' && s.labels.site === site)?.value).toBe(1);
+    expect(samples.find((s) => s.name === 'loopwatch_eventloop_stall_seconds_count')?.value).toBe(1);
+  });
+});

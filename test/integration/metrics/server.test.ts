@@ -1,0 +1,130 @@
+import type { ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { blockingLine, runFixture, waitFor } from '../run-fixture';
+import { announcedPort, families, httpGet, parseSamples, type Sample } from './scrape';
+
+const SITE = `test/integration/fixtures/metrics-stalls.js:${blockingLine('metrics-stalls.js')}`;
+
+/** Runs the stalling fixture with a /metrics port, hands its stderr and port to `use`, then kills it. */
+async function withServingFixture(use: (port: number) => Promise<void>): Promise<void> {
+  const outcome: { failure?: Error } = {};
+  const result = await runFixture('metrics-stalls.js', {
+    env: { LOOPWATCH_METRICS_PORT: '0' },
+    onSpawn: (child: ChildProcess) => {
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      waitFor(() => announcedPort(stderr), 15_000, 'the metrics port on stderr')
+        .then(use)
+        .catch((error: Error) => (outcome.failure = error))
+        .finally(() => child.kill('SIGTERM'));
+    },
+  });
+  if (outcome.failure) throw outcome.failure;
+  expect(result.stdout).toBe('');
+}
+
+async function scrapeUntil(port: number, done: (samples: Sample[]) => boolean): Promise<{ body: string; samples: Sample[] }> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const { status, body } = await httpGet(`http://127.0.0.1:${port}/metrics`);
+    expect(status).toBe(200);
+    const samples = parseSamples(body);
+    if (done(samples)) return { body, samples };
+    if (Date.now() > deadline) throw new Error(`metrics never reached the expected state:\n${body}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const value = (samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined =>
+  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+
+describe('/metrics', () => {
+  it('shows every family with live values after the app stalled', async () => {
+    await withServingFixture(async (port) => {
+      const { body, samples } = await scrapeUntil(port, (s) => value(s, 'loopwatch_eventloop_stalls_total', { site: SITE }) === 3);
+      expect(families(body).sort()).toEqual(
+        [
+          'loopwatch_eventloop_stalls_total',
+          'loopwatch_eventloop_stall_seconds',
+          'loopwatch_eventloop_blocked_seconds_total',
+          'loopwatch_sites_overflow_total',
+          'loopwatch_eventloop_delay_seconds',
+          'loopwatch_eventloop_delay_max_seconds',
+          'loopwatch_eventloop_utilization_ratio',
+          'loopwatch_eventloop_time_seconds_total',
+          'loopwatch_sync_api_calls_total',
+          'loopwatch_sync_api_seconds_total',
+          'loopwatch_unhandled_rejections_total',
+          'loopwatch_rejections_handled_late_total',
+          'loopwatch_floating_promises_total',
+          'loopwatch_info',
+        ].sort(),
+      );
+      // Three 250 ms stalls: each is in the histogram and in the per-site blocked time.
+      expect(value(samples, 'loopwatch_eventloop_stall_seconds_count')).toBe(3);
+      expect(value(samples, 'loopwatch_eventloop_stall_seconds_bucket', { le: '0.1' })).toBe(0);
+      expect(value(samples, 'loopwatch_eventloop_stall_seconds_bucket', { le: '0.5' })).toBe(3);
+      expect(value(samples, 'loopwatch_eventloop_blocked_seconds_total', { site: SITE })).toBeGreaterThanOrEqual(0.6);
+      expect(value(samples, 'loopwatch_eventloop_time_seconds_total', { state: 'active' })).toBeGreaterThanOrEqual(0.6);
+      expect(value(samples, 'loopwatch_info', { mode: 'production' })).toBe(1);
+    });
+  });
+
+  it('reports a blocked loop in the delay max, then resets it after the read', async () => {
+    await withServingFixture(async (port) => {
+      // The first scrape after the stalls covers them: its max is a stall's length, not a p99.
+      const { samples } = await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_delay_max_seconds') ?? 0) >= 0.2);
+      expect(value(samples, 'loopwatch_eventloop_delay_max_seconds')).toBeLessThan(1);
+      // Once the stalls are over, a later scrape only sees an idle loop.
+      await scrapeUntil(port, (s) => value(s, 'loopwatch_eventloop_stalls_total', { site: SITE }) === 3);
+      await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_delay_max_seconds') ?? 1) < 0.1);
+    });
+  });
+
+  it('answers 404 outside /metrics', async () => {
+    await withServingFixture(async (port) => {
+      expect((await httpGet(`http://127.0.0.1:${port}/`)).status).toBe(404);
+    });
+  });
+
+  it('warns once with a code when the port is in use, and the app exits normally', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const result = await runFixture('idle-exit.js', { env: { LOOPWATCH_METRICS_PORT: String(port) } });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('answer 42\n');
+      expect(result.stderr.match(/LOOPWATCH_METRICS_PORT_IN_USE/g)).toHaveLength(1);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('warns on a bad port value and runs the app without a server', async () => {
+    const result = await runFixture('idle-exit.js', { env: { LOOPWATCH_METRICS_PORT: '99999' } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('answer 42\n');
+    expect(result.stderr).toContain('LOOPWATCH_BAD_ENV');
+    expect(result.stderr).toContain('LOOPWATCH_METRICS_PORT');
+  });
+
+  it('lets the app exit by itself while serving, even with a scraper connected', async () => {
+    // An accepted socket that is not unref'd holds the process until the server's 5 s keep-alive
+    // timeout closes it: kill at 4 s turns that bug into a failure (a correct run takes ~0.3 s).
+    const result = await runFixture('metrics-self-scrape.js', { env: { LOOPWATCH_METRICS_PORT: String(await freePort()) }, timeoutMs: 4000 });
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(0);
+    // The fixture really scraped itself over a kept-alive connection before it went idle.
+    expect(result.stdout).toMatch(/^scraped 200 loopwatch_info/);
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { createStallMetrics, stallBuckets } from '../../../src/metrics/stalls';
+
+describe('stallBuckets', () => {
+  it('starts at the threshold and ends at 30 s, strictly increasing', () => {
+    for (const thresholdMs of [20, 50, 100, 250, 1000, 7000]) {
+      const buckets = stallBuckets(thresholdMs);
+      expect(buckets[0]).toBe(thresholdMs / 1000);
+      expect(buckets.at(-1)).toBe(30);
+      for (let i = 1; i < buckets.length; i += 1) expect(buckets[i]!).toBeGreaterThan(buckets[i - 1]!);
+    }
+  });
+});
+
+describe('createStallMetrics', () => {
+  it('counts each stall by site, times it, and counts overflowed sites', async () => {
+    const stalls = createStallMetrics(100, 1);
+    const registry = new Registry();
+    for (const metric of stalls.metrics) registry.registerMetric(metric);
+    const base = { api: null, kind: 'cpu', threadId: 0 };
+    stalls.record({ ...base, durationMs: 1000, site: 'src/a.ts:1' });
+    stalls.record({ ...base, durationMs: 200, site: 'src/a.ts:1' });
+    stalls.record({ ...base, durationMs: 300, site: 'src/b.ts:2' });
+    const json = await registry.getMetricsAsJSON();
+    const values = (name: string) => json.find((metric) => metric.name === name)!.values;
+    expect(values('loopwatch_eventloop_stalls_total')).toEqual([
+      { labels: { site: 'src/a.ts:1' }, value: 2 },
+      { labels: { site: 'other' }, value: 1 },
+    ]);
+    expect(values('loopwatch_eventloop_blocked_seconds_total').map((v) => [v.labels.site, v.value])).toEqual([
+      ['src/a.ts:1', 1.2],
+      ['other', 0.3],
+    ]);
+    expect(values('loopwatch_sites_overflow_total')[0]!.value).toBe(1);
+    const histogram = values('loopwatch_eventloop_stall_seconds');
+    const bucket = (le: number) => histogram.find((v: any) => v.metricName.endsWith('_bucket') && v.labels.le === le)!.value;
+    // The one-second stall is visible on its own: one observation above 0.5 s.
+    expect(bucket(0.25)).toBe(1);
+    expect(bucket(0.5)).toBe(2);
+    expect(bucket(1)).toBe(3);
+  });
+});
