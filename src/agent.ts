@@ -2,7 +2,9 @@
  * Starts and stops everything loopwatch does in a process: the stall watchdog (the core) and the
  * features listed in features.ts. `start` returns a handle whose `stop` undoes exactly what `start` did.
  */
-import { DEFAULTS, type Options } from './options';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULTS, expandPath, type Options } from './options';
 import { warn } from './warn';
 import { whyNoStackCapture } from './inspector-check';
 import { startWatchdog, type Watchdog } from './watchdog/main';
@@ -42,6 +44,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
   if (options.stacks && reasonNoStacks !== null) {
     warn('LOOPWATCH_NO_INSPECTOR', `no stack capture: ${reasonNoStacks}; stalls are still timed`);
   }
+  if (options.report !== null) checkReportFolder(expandPath(options.report, process.pid));
   const stallListeners: Array<(stall: StallEvent) => void> = [];
   let watchdog: Watchdog | null = null;
   try {
@@ -117,6 +120,18 @@ export function start(overrides: Partial<Options> = {}): Agent {
   };
   holder[RUNNING] = agent;
   return agent;
+}
+
+/**
+ * Says at start-up, not at exit, that the report cannot be written: at exit the main thread is
+ * too far gone to print the watchdog's warning.
+ */
+function checkReportFolder(reportPath: string): void {
+  try {
+    fs.accessSync(path.dirname(path.resolve(reportPath)), fs.constants.W_OK);
+  } catch (error) {
+    warn('LOOPWATCH_REPORT_UNWRITABLE', `cannot write LOOPWATCH_REPORT=${reportPath} (${(error as Error).message}); no report will be written`);
+  }
 }
 
 /** Runs loopwatch's own code on the app's thread: an error is reported, never thrown into the app. */

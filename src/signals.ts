@@ -4,14 +4,22 @@
  * again: the process then dies exactly as it would have, with the same status for its parent. When
  * the app has listeners of its own, we only flush and let the app decide.
  */
+import { RELEASE_SIGNALS_KEY } from './watchdog/shared';
+
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+type GlobalWithRelease = typeof globalThis & { [key: symbol]: (() => void) | undefined };
 
 export function flushOnSignals(flush: () => void): () => void {
   const handlers = new Map<NodeJS.Signals, () => void>();
+  const releaseKey = Symbol.for(RELEASE_SIGNALS_KEY);
+  const holder = globalThis as GlobalWithRelease;
   const detach = (): void => {
     for (const [signal, handler] of handlers) process.removeListener(signal, handler);
     handlers.clear();
+    if (holder[releaseKey] === detach) delete holder[releaseKey];
   };
+  // The watchdog calls this on a hung main thread (through the inspector, while it is paused).
+  holder[releaseKey] = detach;
   for (const signal of SIGNALS) {
     const handler = (): void => {
       try {

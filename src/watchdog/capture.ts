@@ -30,7 +30,7 @@ export class StackCapture {
    * thread is paused (its heartbeat is frozen then): if the loop turned before the pause landed, the
    * stack belongs to some later callback, and is dropped.
    */
-  async sample(stillBlocked: () => boolean): Promise<PausedStack | null> {
+  async sample(stillBlocked: () => boolean, evaluateWhilePaused?: string): Promise<PausedStack | null> {
     const session = await this.connect();
     const paused = new Promise<InspectorCallFrame[] | null>((resolve) => {
       const timer = setTimeout(() => {
@@ -47,6 +47,12 @@ export class StackCapture {
     const callFrames = await paused;
     if (callFrames === null) return null;
     const valid = stillBlocked();
+    const topFrame = callFrames[0];
+    if (valid && evaluateWhilePaused !== undefined && topFrame?.callFrameId !== undefined) {
+      await post(session, 'Debugger.evaluateOnCallFrame', { callFrameId: topFrame.callFrameId, expression: evaluateWhilePaused, silent: true }).catch(
+        () => undefined,
+      );
+    }
     await post(session, 'Debugger.resume').catch(() => undefined);
     return valid ? { callFrames, scriptUrls: this.scriptUrls } : null;
   }
@@ -101,10 +107,10 @@ export class StackCapture {
   }
 }
 
-function post(session: inspector.Session, method: string): Promise<void> {
+function post(session: inspector.Session, method: string, params?: object): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${method} timed out`)), COMMAND_TIMEOUT_MS);
-    session.post(method, (error) => {
+    session.post(method, params ?? {}, (error) => {
       clearTimeout(timer);
       if (error) reject(error);
       else resolve();

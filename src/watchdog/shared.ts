@@ -20,6 +20,9 @@ export const SHARED_BYTES = 32;
 export const BEAT_INDEX = 0;
 export const FLUSH_ACK_INDEX = 4;
 
+/** `globalThis[Symbol.for(RELEASE_SIGNALS_KEY)]()` removes loopwatch's signal listeners (see signals.ts). */
+export const RELEASE_SIGNALS_KEY = 'loopwatch.releaseSignals';
+
 /** Marks the watchdog's own worker so the preload never starts an agent inside it. */
 export const WATCHDOG_MARK = '__loopwatchWatchdog';
 

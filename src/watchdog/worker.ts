@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { StallDetector, RateLimiter, type DetectorEvent } from './detector';
 import { StackCapture } from './capture';
-import { BEAT_INDEX, FLUSH_ACK_INDEX, HEARTBEAT_MS, POLL_MS, nsToMs, type FromWatchdog, type ToWatchdog, type WatchdogData } from './shared';
+import { BEAT_INDEX, FLUSH_ACK_INDEX, HEARTBEAT_MS, POLL_MS, RELEASE_SIGNALS_KEY, nsToMs, type FromWatchdog, type ToWatchdog, type WatchdogData } from './shared';
 import { mapFrame, toFrames, type Frame } from '../stack/frames';
 import { classifyStall } from '../report/classify';
 import type { SlowCall } from '../feature';
@@ -19,6 +19,8 @@ import type { WarningCode } from '../codes';
 
 /** Report writes after a stall are batched: at most one per this period. */
 const REPORT_DEBOUNCE_MS = 1000;
+/** Constant code run on the paused main thread at a hang; never anything derived from app data. */
+const RELEASE_SIGNALS_EXPRESSION = `globalThis[Symbol.for('${RELEASE_SIGNALS_KEY}')]?.()`;
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
 
@@ -105,11 +107,11 @@ function handle(event: DetectorEvent, beatNs: bigint): void {
   }
 }
 
-function takeSample(stall: OpenStall, elapsedMs: number, after?: () => void): void {
+function takeSample(stall: OpenStall, elapsedMs: number, after?: () => void, evaluateWhilePaused?: string): void {
   const current = capture;
   if (current === null) return;
   stall.capturing = current
-    .sample(() => Atomics.load(beats, BEAT_INDEX) === stall.beatNs)
+    .sample(() => Atomics.load(beats, BEAT_INDEX) === stall.beatNs, evaluateWhilePaused)
     .then((paused) => {
       if (paused === null) {
         if (stall.stack.length === 0) stall.noStackReason = 'the loop turned before the stack could be captured';
@@ -147,7 +149,9 @@ function onHang(stall: OpenStall, elapsedMs: number): void {
     });
   };
   if (stall.capturing === null && capture !== null && (stall.stack.length > 0 || stall.noStackReason?.includes('rate-limited'))) {
-    takeSample(stall, elapsedMs, finish);
+    // A hung thread never runs the report-flushing signal listeners, and while they are installed
+    // SIGTERM cannot kill it: release them, so the signal's default (death) applies again.
+    takeSample(stall, elapsedMs, finish, RELEASE_SIGNALS_EXPRESSION);
   } else {
     finish();
   }

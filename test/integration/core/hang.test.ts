@@ -10,6 +10,7 @@ describe('hang dump', () => {
     let stillRunningAtHang: boolean | null = null;
     const result = await runFixture('infinite-loop.js', {
       env: { LOOPWATCH_HANG_MS: '600' },
+      timeoutMs: 15_000,
       onSpawn: (child: ChildProcess) => {
         let stderr = '';
         child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -23,11 +24,12 @@ describe('hang dump', () => {
             stillRunningAtHang = child.exitCode === null && child.signalCode === null;
           })
           .catch(() => undefined)
-          .finally(() => child.kill('SIGKILL'));
+          // SIGTERM, not SIGKILL: a hung process must stay killable by SIGTERM under loopwatch.
+          .finally(() => child.kill('SIGTERM'));
       },
     });
     expect(stillRunningAtHang).toBe(true);
-    expect(result.signal).toBe('SIGKILL');
+    expect(result.signal).toBe('SIGTERM');
     expect(hangReport?.reason).toBe('hang');
     const stall = hangReport.stalls[0];
     expect(stall.ongoing).toBe(true);
