@@ -40,19 +40,30 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
     labelNames: ['site'],
     registers: [],
   });
+  const longest = new Gauge({
+    name: 'loopwatch_eventloop_stall_max_seconds',
+    help: 'Longest single stall seen at each site since the process started',
+    labelNames: ['site'],
+    registers: [],
+  });
+  const longestBySite = new Map<string, number>();
   const overflow = new Counter({
     name: 'loopwatch_sites_overflow_total',
     help: 'Stalls whose site was folded into site="other" because LOOPWATCH_METRICS_MAX_SITES was reached',
     registers: [],
   });
   return {
-    metrics: [stalls, duration, blocked, overflow],
+    metrics: [stalls, duration, blocked, longest, overflow],
     record(stall) {
       const seconds = stall.durationMs / 1000;
       const { site, overflow: overflowed } = sites.label(stall.site);
       stalls.inc({ site });
       blocked.inc({ site }, seconds);
       duration.observe(seconds);
+      if (seconds > (longestBySite.get(site) ?? 0)) {
+        longestBySite.set(site, seconds);
+        longest.set({ site }, seconds);
+      }
       if (overflowed) overflow.inc();
     },
   };

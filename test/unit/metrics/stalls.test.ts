@@ -33,6 +33,11 @@ describe('createStallMetrics', () => {
       ['other', 0.3],
     ]);
     expect(values('loopwatch_sites_overflow_total')[0]!.value).toBe(1);
+    // The longest stall per site, not the latest.
+    expect(values('loopwatch_eventloop_stall_max_seconds').map((v) => [v.labels.site, v.value])).toEqual([
+      ['src/a.ts:1', 1],
+      ['other', 0.3],
+    ]);
     const histogram = values('loopwatch_eventloop_stall_seconds');
     const bucket = (le: number) => histogram.find((v: any) => v.metricName.endsWith('_bucket') && v.labels.le === le)!.value;
     // The one-second stall is visible on its own: one observation above 0.5 s.

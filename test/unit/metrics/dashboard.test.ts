@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { createMetricSet } from '../../../src/metrics/registry';
+import { loadDashboard, panelQueries, selectedMetrics, substitute, syntaxErrors } from './dashboard-queries';
+
+const GRAFANA_DEFAULTS = { rate: '1m', interval: '15s', range: '1h' };
+
+/** The sample names loopwatch exports, read from the code (a histogram family has three). */
+async function exportedSampleNames(): Promise<Map<string, string>> {
+  const set = createMetricSet({ thresholdMs: 100, maxSites: 5 });
+  const byName = new Map<string, string>();
+  for (const family of await set.registry.getMetricsAsJSON()) {
+    const suffixes = family.type === 'histogram' ? ['_bucket', '_sum', '_count'] : [''];
+    for (const suffix of suffixes) byName.set(family.name + suffix, family.name);
+  }
+  return byName;
+}
+
+describe('dashboards/loopwatch.json', () => {
+  const dashboard = loadDashboard();
+  const queries = panelQueries(dashboard);
+
+  it('is importable into current Grafana: schemaVersion 42, datasource, job and instance variables', () => {
+    expect(dashboard.schemaVersion).toBe(42);
+    const variables = Object.fromEntries(dashboard.templating.list.map((v: any) => [v.name, v]));
+    expect(variables.datasource).toMatchObject({ type: 'datasource', query: 'prometheus' });
+    expect(variables.job.type).toBe('query');
+    expect(variables.instance.type).toBe('query');
+    for (const panel of dashboard.panels.filter((p: any) => p.type !== 'row')) {
+      expect(panel.datasource, panel.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+    }
+    const ids = dashboard.panels.map((p: any) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('has queries, each with its own refId within its panel, filtered by $job and $instance', () => {
+    expect(queries.length).toBeGreaterThan(10);
+    for (const query of queries) {
+      expect(query.expr, query.panel).toContain('job=~"$job"');
+      expect(query.expr, query.panel).toContain('instance=~"$instance"');
+    }
+    const refs = queries.map((q) => `${q.panel}/${q.refId}`);
+    expect(new Set(refs).size).toBe(refs.length);
+  });
+
+  it.each(queries.map((q) => [`${q.panel} ${q.refId}`, q] as const))('%s parses as PromQL', (_name, query) => {
+    expect(syntaxErrors(substitute(query.expr, GRAFANA_DEFAULTS))).toEqual([]);
+  });
+
+  it('detects a broken query (the parser check can fail)', () => {
+    expect(syntaxErrors('sum by (site (rate(loopwatch_eventloop_stalls_total[1m])')).not.toEqual([]);
+  });
+
+  it('queries only metrics loopwatch exports, and shows every family loopwatch exports', async () => {
+    const exported = await exportedSampleNames();
+    const used = new Set<string>();
+    for (const query of queries) {
+      const names = selectedMetrics(substitute(query.expr, GRAFANA_DEFAULTS));
+      expect(names.length, query.expr).toBeGreaterThan(0);
+      for (const name of names) {
+        expect(exported.has(name), `${query.panel}: ${name} is not a loopwatch metric`).toBe(true);
+        used.add(exported.get(name)!);
+      }
+    }
+    expect([...new Set(exported.values())].filter((family) => !used.has(family))).toEqual([]);
+  });
+
+  it('has the panels a user looks for', () => {
+    const titles = dashboard.panels.map((p: any) => p.title);
+    for (const wanted of [/stalls per second by site/i, /stall duration percentiles/i, /heatmap/i, /top blocking sites/i, /delay/i, /utilization/i, /sync-api/i, /rejections/i, /worker/i]) {
+      expect(titles.some((title: string) => wanted.test(title)), String(wanted)).toBe(true);
+    }
+  });
+});
