@@ -9,7 +9,8 @@ async function exportedSampleNames(): Promise<Map<string, string>> {
   const set = createMetricSet({ thresholdMs: 100, maxSites: 5 });
   const byName = new Map<string, string>();
   for (const family of await set.registry.getMetricsAsJSON()) {
-    const suffixes = family.type === 'histogram' ? ['_bucket', '_sum', '_count'] : [''];
+    // prom-client's typings say MetricType is a numeric enum; at runtime `type` is the string.
+    const suffixes = (family.type as unknown as string) === 'histogram' ? ['_bucket', '_sum', '_count'] : [''];
     for (const suffix of suffixes) byName.set(family.name + suffix, family.name);
   }
   return byName;
