@@ -4,9 +4,9 @@
  * inspector's blind spot: a pause cannot land inside a native call, so a stall in `pbkdf2Sync` or
  * `JSON.parse` would otherwise be reported late or at the wrong line.
  */
-import Module = require('node:module');
+import Module from 'node:module';
 // The real exports object, not an `import * as` copy (see targets.ts).
-import fs = require('node:fs');
+import fs from 'node:fs';
 import type { Feature } from '../feature';
 import { syncTargets } from './targets';
 import { wrapSync, type ApiCounter, type WrapState } from './wrap';

@@ -2,11 +2,11 @@
  * Which synchronous APIs loopwatch times. Node has no diagnostics channel for fs, crypto or zlib,
  * so wrapping the CommonJS exports is the only way (DESIGN.md section 5).
  */
-// `import x = require()` keeps the real exports objects: `import * as` would copy them, and
-// patching a copy times nothing.
-import childProcess = require('node:child_process');
-import crypto = require('node:crypto');
-import zlib = require('node:zlib');
+// Default imports are the real exports objects (esModuleInterop wraps, never copies); `import * as`
+// would be a copy, and patching a copy times nothing.
+import childProcess from 'node:child_process';
+import crypto from 'node:crypto';
+import zlib from 'node:zlib';
 
 export interface Target {
   /** Label prefix: `fs`, `crypto`, ... */

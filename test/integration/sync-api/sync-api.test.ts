@@ -28,13 +28,16 @@ describe.each([
 });
 
 describe('sync-API timing', () => {
-  it('can be turned off: the inspector alone still finds the stall, but lands late (after the native call)', async () => {
+  it('can be turned off: the stall is still timed, but the inspector alone is blind inside the native call', async () => {
     const result = await runFixture('sync-crypto.js', { env: { LOOPWATCH_SYNC_APIS: 'off' } });
     expect(result.report.syncApis).toBeUndefined();
-    const site = result.report.sites[0];
-    expect(site).toMatchObject({ api: null, file: path.join(FIXTURES, 'sync-crypto.js') });
-    // The pause cannot land inside pbkdf2Sync: it lands on this line or a later one, never earlier.
-    expect(site.line).toBeGreaterThanOrEqual(blockingLine('sync-crypto.js'));
+    expect(result.report.summary.stalls).toBe(1);
+    expect(result.report.stalls[0]).toMatchObject({ api: null });
+    expect(result.report.stalls[0].durationMs).toBeGreaterThan(result.report.thresholdMs);
+    // The pause cannot land inside pbkdf2Sync: it lands after it returned (a later line), or,
+    // when the process is gone by then, not at all. Never on an earlier line.
+    const site = result.report.stalls[0].site;
+    if (site !== null) expect(site.line).toBeGreaterThanOrEqual(blockingLine('sync-crypto.js'));
   });
 
   it('does not flag the module loader reading the app', async () => {
