@@ -26,6 +26,10 @@ export interface StallRecord {
   kind: string;
   stack: Frame[];
   samples: Sample[];
+  /** How late the heartbeat was when the watchdog noticed the stall (the detection latency, within one 10 ms heartbeat). */
+  detectedAfterMs?: number;
+  /** From detection to the blocked thread's stack in hand. */
+  captureMs?: number;
   /** True when the report was written while this stall was still going on (a hang). */
   ongoing?: boolean;
   /** Why no stack was captured, when none was. */

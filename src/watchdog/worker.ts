@@ -27,6 +27,10 @@ const RECENT_SLOW_CALLS = 32;
 interface OpenStall {
   beatNs: bigint;
   at: string;
+  /** How late the heartbeat was when the watchdog noticed (detection latency, minus < 1 heartbeat). */
+  detectedAfterMs: number;
+  /** From detection to the first stack in hand. */
+  captureMs?: number;
   site: Frame | null;
   stack: Frame[];
   samples: StallRecord['samples'];
@@ -89,7 +93,16 @@ function tick(): void {
 function handle(event: DetectorEvent, beatNs: bigint): void {
   switch (event.type) {
     case 'stall-start': {
-      open = { beatNs, at: new Date(Date.now() - event.elapsedMs).toISOString(), site: null, stack: [], samples: [], noStackReason: undefined, capturing: null };
+      open = {
+        beatNs,
+        at: new Date(Date.now() - event.elapsedMs).toISOString(),
+        detectedAfterMs: event.elapsedMs,
+        site: null,
+        stack: [],
+        samples: [],
+        noStackReason: undefined,
+        capturing: null,
+      };
       if (capture === null) open.noStackReason = 'stack capture unavailable';
       else if (!captureLimiter.tryTake(Date.now())) open.noStackReason = 'stack capture rate-limited (LOOPWATCH_MAX_CAPTURES_PER_MIN)';
       else takeSample(open, 0);
@@ -110,6 +123,7 @@ function handle(event: DetectorEvent, beatNs: bigint): void {
 function takeSample(stall: OpenStall, elapsedMs: number, after?: () => void, evaluateWhilePaused?: string): void {
   const current = capture;
   if (current === null) return;
+  const startedNs = process.hrtime.bigint();
   stall.capturing = current
     .sample(() => Atomics.load(beats, BEAT_INDEX) === stall.beatNs, evaluateWhilePaused)
     .then((paused) => {
@@ -119,6 +133,7 @@ function takeSample(stall: OpenStall, elapsedMs: number, after?: () => void, eva
       }
       const stack = toFrames(paused.callFrames, paused.scriptUrls);
       if (stall.stack.length === 0) {
+        stall.captureMs = Math.round(nsToMs(process.hrtime.bigint() - startedNs) * 10) / 10;
         stall.stack = stack;
         stall.site = siteOf(stack, rules);
         stall.noStackReason = undefined;
@@ -190,6 +205,8 @@ function stallRecord(stall: OpenStall | null, durationMs: number, endNs: bigint)
     ...(call ? { apiCallMs: call.durationMs } : {}),
     ...(calls.length > 1 ? { syncCalls: calls.map((each) => ({ api: each.api, durationMs: each.durationMs, site: siteOf(each.stack.map(mapFrame), rules) })) } : {}),
     kind: classifyStall({ api, site, stack }),
+    ...(stall ? { detectedAfterMs: Math.round(stall.detectedAfterMs * 10) / 10 } : {}),
+    ...(stall?.captureMs !== undefined ? { captureMs: stall.captureMs } : {}),
     stack,
     samples: stall?.samples ?? [],
     ...(site ? {} : { noStackReason: stall?.noStackReason ?? 'the stall ended before the watchdog saw it' }),
