@@ -33,6 +33,11 @@ export function readDelay(histogram: Pick<IntervalHistogram, 'count' | 'percenti
   return reading;
 }
 
+/** 0.99 -> "99", the label value users type in queries. */
+function percentileLabel(quantile: number): string {
+  return String(Math.round(quantile * 100));
+}
+
 export interface EventLoopMetrics {
   metrics: Array<Counter | Gauge>;
   stop(): void;
@@ -50,13 +55,14 @@ export function createEventLoopMetrics(): EventLoopMetrics {
     setImmediate(() => (readThisTurn = false));
     const reading = readDelay(histogram, DELAY_RESOLUTION_MS);
     if (reading === null) return;
-    for (const [q, seconds] of reading.quantiles) delay.set({ quantile: String(q) }, seconds);
+    for (const [q, seconds] of reading.quantiles) delay.set({ percentile: percentileLabel(q) }, seconds);
     delayMax.set(reading.maxSeconds);
   };
   const delay = new Gauge({
     name: 'loopwatch_eventloop_delay_seconds',
     help: 'Event-loop delay percentiles since the previous scrape (timer resolution subtracted)',
-    labelNames: ['quantile'],
+    // Not `quantile`: Prometheus reserves that label for summaries (promtool check metrics rejects it).
+    labelNames: ['percentile'],
     registers: [],
     collect: refresh,
   });
@@ -66,7 +72,7 @@ export function createEventLoopMetrics(): EventLoopMetrics {
     registers: [],
     collect: refresh,
   });
-  for (const q of QUANTILES) delay.set({ quantile: String(q) }, 0);
+  for (const q of QUANTILES) delay.set({ percentile: percentileLabel(q) }, 0);
 
   // Seeded with a baseline so the first reading covers "since start", not "since process start = 1".
   let lastElu: EventLoopUtilization = performance.eventLoopUtilization();

@@ -77,6 +77,8 @@ describe('/metrics', () => {
       expect(value(samples, 'loopwatch_eventloop_blocked_seconds_total', { site: SITE })).toBeGreaterThanOrEqual(0.6);
       expect(value(samples, 'loopwatch_eventloop_time_seconds_total', { state: 'active' })).toBeGreaterThanOrEqual(0.6);
       expect(value(samples, 'loopwatch_info', { mode: 'production' })).toBe(1);
+      // Percentiles carry a `percentile` label: `quantile` is reserved for summaries.
+      expect(['50', '90', '99'].map((p) => value(samples, 'loopwatch_eventloop_delay_seconds', { percentile: p }) !== undefined)).toEqual([true, true, true]);
     });
   });
 
