@@ -34,7 +34,9 @@ export function regexOnLine(lines: readonly string[], line: number): FoundRegex 
 
 /** Whether the pattern has a quantified group that itself contains a quantifier: `(a+)+`, `(\w*)*`, `(a|a)*`. */
 export function nestedQuantifier(pattern: string): string | null {
-  const body = pattern.replace(/^\/|\/[a-z]*$/g, '').replace(/\\./g, 'x').replace(/\[[^\]]*\]/g, 'x');
+  const source = pattern.replace(/^\/|\/[a-z]*$/g, '');
+  // Escapes and classes become same-length placeholders, so indexes still point into `source`.
+  const body = source.replace(/\\./g, 'xx').replace(/\[[^\]]*\]/g, (cls) => 'x'.repeat(cls.length));
   const stack: number[] = [];
   for (let i = 0; i < body.length; i++) {
     const char = body[i];
@@ -45,8 +47,8 @@ export function nestedQuantifier(pattern: string): string | null {
       const next = body[i + 1];
       const quantified = next === '+' || next === '*' || (next === '{' && /^\{\d*,\d*\}/.test(body.slice(i + 1)));
       const inner = body.slice(start + 1, i);
-      if (quantified && /[+*]|\{\d*,\d*\}/.test(inner)) return body.slice(start, i + 2);
-      if (quantified && inner.includes('|')) return body.slice(start, i + 2);
+      if (quantified && /[+*]|\{\d*,\d*\}/.test(inner)) return source.slice(start, i + 2);
+      if (quantified && inner.includes('|')) return source.slice(start, i + 2);
     }
   }
   return null;

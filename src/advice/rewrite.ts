@@ -14,7 +14,11 @@ export function rewriteCall(line: string, name: string, replacement: (args: stri
   const open = call.index + call[0].length - 1;
   const close = matchingParen(line, open);
   if (close < 0) return null;
-  return line.slice(0, call.index) + replacement(line.slice(open + 1, close)) + line.slice(close + 1);
+  const rest = line.slice(close + 1);
+  let replaced = replacement(line.slice(open + 1, close));
+  // `await f(x).length` would await the length: parenthesize when the result is used in place.
+  if (replaced.startsWith('await ') && /^\s*[.[]/.test(rest)) replaced = `(${replaced})`;
+  return line.slice(0, call.index) + replaced + rest;
 }
 
 /** The arguments of the call to `name` on the line, as written, or null. */

@@ -15,6 +15,7 @@ export type { AdviceContext, AdviceSite } from './types';
 export function suggest(site: AdviceSite, context: AdviceContext): string {
   const line = lineOf(context, site.file, site.line);
   const where = describe(site);
+  if (!path.isAbsolute(site.file)) return internalAdvice(site, where);
   if (site.api !== null) {
     if (site.api.startsWith('JSON.')) return jsonAdvice(site, site.api, line, where);
     const advice = syncApiAdvice(site.api, line, where);
@@ -59,6 +60,12 @@ export function suggestFloating(finding: FloatingPromise, context: AdviceContext
 function describe(frame: Pick<Frame, 'file' | 'line' | 'function'>): string {
   const named = frame.function !== '' && frame.function !== '(anonymous)' ? ` in ${frame.function}()` : '';
   return `${path.basename(frame.file)}:${frame.line}${named}`;
+}
+
+/** A site in Node's own code: no app frame was on the captured stack (e.g. an event emitted from native code). */
+function internalAdvice(site: AdviceSite, where: string): string {
+  const api = site.api !== null ? ` in ${site.api}` : '';
+  return `The loop was blocked${api} while Node itself was running (${where}), with none of your files on the captured stack: the blocking code ran from a callback Node called (an event listener, a stream or timer callback). Run with LOOPWATCH_MODE=debug to capture more stalls, and look at the stalls' samples for the first frame in your code.`;
 }
 
 function cpuAdvice(site: AdviceSite, where: string): string {

@@ -1,0 +1,60 @@
+/** Small formatting helpers shared by the terminal and HTML reports. */
+import * as path from 'node:path';
+import type { Frame } from '../stack/frames';
+import { readSourceLines } from '../advice/source';
+
+/** `830 ms`, `2.41 s`. */
+export function ms(value: number): string {
+  if (value >= 10_000) return `${(value / 1000).toFixed(1)} s`;
+  if (value >= 1000) return `${(value / 1000).toFixed(2)} s`;
+  return `${Math.round(value)} ms`;
+}
+
+/** The path as the user would type it: relative to the working directory when inside it. */
+export function displayPath(file: string, cwd: string): string {
+  if (!path.isAbsolute(file)) return file;
+  const relative = path.relative(cwd, file);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
+export function location(frame: Pick<Frame, 'file' | 'line'>, cwd: string): string {
+  return `${displayPath(frame.file, cwd)}:${frame.line}`;
+}
+
+/** Frames that are not the app's: Node internals and dependencies are shown dimmed. */
+export function frameClass(frame: Frame): 'node' | 'dependency' | 'app' {
+  if (frame.file.startsWith('node:') || frame.file === '' || !path.isAbsolute(frame.file)) return 'node';
+  return frame.file.split(/[\\/]/).includes('node_modules') ? 'dependency' : 'app';
+}
+
+export interface SourceExcerpt {
+  /** 1-based line number and text, the blocking line included. */
+  lines: Array<{ number: number; text: string; current: boolean }>;
+}
+
+/** The blocking line with `context` lines either side, from disk; null when unreadable. */
+export function excerpt(frame: Pick<Frame, 'file' | 'line'>, context = 1): SourceExcerpt | null {
+  const lines = readSourceLines(frame.file);
+  if (lines === null || frame.line < 1 || frame.line > lines.length) return null;
+  const out: SourceExcerpt['lines'] = [];
+  for (let n = Math.max(1, frame.line - context); n <= Math.min(lines.length, frame.line + context); n++) {
+    out.push({ number: n, text: lines[n - 1]!, current: n === frame.line });
+  }
+  return { lines: out };
+}
+
+/** Splits advice into prose and ``` fenced code blocks. */
+export function adviceParts(text: string): Array<{ code: boolean; text: string }> {
+  const parts: Array<{ code: boolean; text: string }> = [];
+  const pieces = text.split(/```\n?/);
+  pieces.forEach((piece, index) => {
+    const trimmed = index % 2 === 1 ? piece.replace(/\n$/, '') : piece.trim();
+    if (trimmed !== '') parts.push({ code: index % 2 === 1, text: trimmed });
+  });
+  return parts;
+}
+
+/** Stalls at a site, longest first: the worst occurrence and its samples. */
+export function stallsAt<T extends { site: Frame | null; durationMs: number }>(stalls: readonly T[], site: Pick<Frame, 'file' | 'line'>): T[] {
+  return stalls.filter((stall) => stall.site !== null && stall.site.file === site.file && stall.site.line === site.line).sort((a, b) => b.durationMs - a.durationMs);
+}

@@ -1,0 +1,178 @@
+/**
+ * Reads a `loopwatch/report@1` file for the CLI and fills in what older or partial reports lack
+ * (a report written during a hang, a feature section from a newer version), so renderers never
+ * check for undefined. Feature sections are optional and read defensively.
+ */
+import * as fs from 'node:fs';
+import { suggest } from '../advice/suggest';
+import { diskSources } from '../advice/source';
+import type { Frame } from '../stack/frames';
+import { UsageError } from './usage-error';
+
+export interface SiteView extends Frame {
+  api: string | null;
+  kind: string;
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  stack: Frame[];
+  suggestion: string;
+}
+
+export interface StallView {
+  at: string;
+  durationMs: number;
+  site: Frame | null;
+  api: string | null;
+  apiCallMs?: number;
+  kind: string;
+  stack: Frame[];
+  samples: Array<{ atMs: number; stack: Frame[] }>;
+  ongoing?: boolean;
+  noStackReason?: string;
+}
+
+export interface SyncApiStats {
+  calls: number;
+  totalMs: number;
+  slowCalls: number;
+  maxMs: number;
+}
+
+export interface FloatingView extends Frame {
+  count: number;
+}
+
+export interface RejectionView {
+  message: string;
+  count: number;
+  location: Frame | null;
+  stack: Frame[];
+}
+
+export interface ReportView {
+  pid: number;
+  startedAt: string;
+  writtenAt: string;
+  reason: string;
+  mode: string;
+  thresholdMs: number;
+  node: string;
+  stacks: boolean;
+  stacksUnavailable?: string;
+  summary: { stalls: number; totalBlockedMs: number; maxStallMs: number };
+  sites: SiteView[];
+  overflow: { sites: number; count: number; totalMs: number; maxMs: number };
+  unattributed: { count: number; totalMs: number; maxMs: number };
+  stalls: StallView[];
+  syncApis: Record<string, SyncApiStats>;
+  floating: FloatingView[];
+  rejections: RejectionView[];
+}
+
+export function loadReport(file: string): ReportView {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${file} is not JSON (is it a loopwatch report?)`);
+  }
+  return normalizeReport(raw, file);
+}
+
+export function normalizeReport(raw: unknown, file = 'the report'): ReportView {
+  const r = record(raw);
+  if (r.schema !== 'loopwatch/report@1') throw new UsageError(`${file} is not a loopwatch report (schema loopwatch/report@1)`);
+  const sites = list(r.sites).map((site) => normalizeSite(record(site)));
+  const promises = record(r.promises);
+  return {
+    pid: num(r.pid),
+    startedAt: str(r.startedAt),
+    writtenAt: str(r.writtenAt),
+    reason: str(r.reason),
+    mode: str(r.mode),
+    thresholdMs: num(r.thresholdMs),
+    node: str(r.node),
+    stacks: r.stacks !== false,
+    ...(typeof r.stacksUnavailable === 'string' ? { stacksUnavailable: r.stacksUnavailable } : {}),
+    summary: { stalls: num(record(r.summary).stalls), totalBlockedMs: num(record(r.summary).totalBlockedMs), maxStallMs: num(record(r.summary).maxStallMs) },
+    sites,
+    overflow: { sites: num(record(r.overflow).sites), count: num(record(r.overflow).count), totalMs: num(record(r.overflow).totalMs), maxMs: num(record(r.overflow).maxMs) },
+    unattributed: { count: num(record(r.unattributed).count), totalMs: num(record(r.unattributed).totalMs), maxMs: num(record(r.unattributed).maxMs) },
+    stalls: list(r.stalls).map((stall) => normalizeStall(record(stall))),
+    syncApis: normalizeSyncApis(record(r.syncApis)),
+    floating: list(promises.floating).map((item) => ({ ...frame(record(item)), count: num(record(item).count) || 1 })),
+    rejections: list(promises.unhandledRejections).map((item) => normalizeRejection(record(item))),
+  };
+}
+
+function normalizeSite(s: Record<string, unknown>): SiteView {
+  const site = {
+    ...frame(s),
+    api: typeof s.api === 'string' ? s.api : null,
+    kind: str(s.kind) || 'unknown',
+    count: num(s.count),
+    totalMs: num(s.totalMs),
+    maxMs: num(s.maxMs),
+    stack: list(s.stack).map((f) => frame(record(f))),
+  };
+  // Reports from before advice existed: compute it here, from the same sources.
+  return { ...site, suggestion: typeof s.suggestion === 'string' ? s.suggestion : suggest(site, diskSources) };
+}
+
+function normalizeStall(s: Record<string, unknown>): StallView {
+  return {
+    at: str(s.at),
+    durationMs: num(s.durationMs),
+    site: s.site !== null && typeof s.site === 'object' ? frame(record(s.site)) : null,
+    api: typeof s.api === 'string' ? s.api : null,
+    ...(typeof s.apiCallMs === 'number' ? { apiCallMs: s.apiCallMs } : {}),
+    kind: str(s.kind) || 'unknown',
+    stack: list(s.stack).map((f) => frame(record(f))),
+    samples: list(s.samples).map((sample) => ({ atMs: num(record(sample).atMs), stack: list(record(sample).stack).map((f) => frame(record(f))) })),
+    ...(s.ongoing === true ? { ongoing: true } : {}),
+    ...(typeof s.noStackReason === 'string' ? { noStackReason: s.noStackReason } : {}),
+  };
+}
+
+function normalizeSyncApis(section: Record<string, unknown>): Record<string, SyncApiStats> {
+  const out: Record<string, SyncApiStats> = {};
+  for (const [api, value] of Object.entries(section)) {
+    const v = record(value);
+    out[api] = { calls: num(v.calls), totalMs: num(v.totalMs), slowCalls: num(v.slowCalls), maxMs: num(v.maxMs) };
+  }
+  return out;
+}
+
+function normalizeRejection(r: Record<string, unknown>): RejectionView {
+  const stack = list(r.stack).map((f) => frame(record(f)));
+  const site = r.site !== null && typeof r.site === 'object' ? frame(record(r.site)) : typeof r.file === 'string' ? frame(r) : (stack[0] ?? null);
+  const message = str(r.message) || str(r.reason) || str(r.error) || 'a rejection with no message';
+  return { message, count: num(r.count) || 1, location: site, stack };
+}
+
+function frame(f: Record<string, unknown>): Frame {
+  return { file: str(f.file), line: num(f.line), column: num(f.column), function: str(f.function) || '(anonymous)' };
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? (value as unknown[]) : [];
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
