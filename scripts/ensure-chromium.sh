@@ -12,8 +12,9 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null 2>&1; then
   SUDO="sudo"
 else
-  echo "ensure-chromium: chromium is missing and this user cannot install it (not root, no sudo); the browser tests will be skipped" >&2
-  exit 0
+  # Fail loudly: the HTML report tests need a browser, and skipping them would pass untested.
+  echo "ensure-chromium: chromium is missing and this user cannot install it (not root, no sudo): run 'apt-get install chromium' as root" >&2
+  exit 1
 fi
 
 echo "ensure-chromium: installing Debian's chromium (once) for the HTML report tests" >&2

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { packageOf, suggest, suggestFloating } from '../../../src/advice/suggest';
+import type { AdviceContext, AdviceSite } from '../../../src/advice/types';
+
+/** Sources in memory: file -> text. */
+function sources(files: Record<string, string>): AdviceContext {
+  return { lines: (file) => (file in files ? files[file]!.split('\n') : null) };
+}
+
+function site(overrides: Partial<AdviceSite> & Pick<AdviceSite, 'file' | 'line'>): AdviceSite {
+  return { column: 1, function: 'handler', api: null, kind: 'cpu', stack: [], ...overrides };
+}
+
+const APP = '/srv/app/src/orders.js';
+
+describe('sync API advice rewrites the user line into its non-blocking form', () => {
+  it('fs.readFileSync -> await fs.promises.readFile with the same arguments, and the pool caveat', () => {
+    const text = suggest(site({ file: APP, line: 2, api: 'fs.readFileSync', kind: 'sync-api' }), sources({ [APP]: "function load(p) {\n  const text = fs.readFileSync(p, 'utf8');\n}" }));
+    expect(text).toContain("const text = await fs.promises.readFile(p, 'utf8');");
+    expect(text).toContain('4 threads');
+    expect(text).toMatch(/fs, dns\.lookup, crypto and zlib/);
+  });
+
+  it('fs.existsSync -> fs.promises.access on the same path', () => {
+    const text = suggest(site({ file: APP, line: 1, api: 'fs.existsSync', kind: 'sync-api' }), sources({ [APP]: 'if (fs.existsSync(cachePath)) load();' }));
+    expect(text).toContain('await fs.promises.access(cachePath)');
+  });
+
+  it('a template when the source cannot be read', () => {
+    const text = suggest(site({ file: APP, line: 1, api: 'fs.statSync', kind: 'sync-api' }), sources({}));
+    expect(text).toContain('await fs.promises.stat(path)');
+  });
+
+  it('crypto.pbkdf2Sync -> promisified crypto.pbkdf2', () => {
+    const text = suggest(
+      site({ file: APP, line: 1, api: 'crypto.pbkdf2Sync', kind: 'sync-api' }),
+      sources({ [APP]: "return crypto.pbkdf2Sync(pw, salt, 1e5, 64, 'sha512').toString('hex');" }),
+    );
+    expect(text).toContain('const pbkdf2Async = promisify(crypto.pbkdf2);');
+    // Parenthesized: `await f().toString()` would await the string.
+    expect(text).toContain("return (await pbkdf2Async(pw, salt, 1e5, 64, 'sha512')).toString('hex');");
+  });
+
+  it('crypto.randomBytes without a callback -> the promisified callback form', () => {
+    const text = suggest(site({ file: APP, line: 1, api: 'crypto.randomBytes', kind: 'sync-api' }), sources({ [APP]: 'const token = crypto.randomBytes(32);' }));
+    expect(text).toContain('promisify(crypto.randomBytes)');
+    expect(text).toContain('const token = await randomBytesAsync(32);');
+  });
+
+  it('zlib.gzipSync -> promisified zlib.gzip and a createGzip pipeline (Node 20 has no zlib/promises)', () => {
+    const text = suggest(site({ file: APP, line: 1, api: 'zlib.gzipSync', kind: 'sync-api' }), sources({ [APP]: 'const body = zlib.gzipSync(json);' }));
+    expect(text).toContain('promisify(zlib.gzip)');
+    expect(text).toContain('const body = await gzipAsync(json);');
+    expect(text).toContain('zlib.createGzip()');
+    expect(text).toContain("require('node:stream/promises')");
+  });
+
+  it('child_process.execSync -> exec, execFileSync -> execFile, spawnSync -> spawn', () => {
+    const exec = suggest(site({ file: APP, line: 1, api: 'child_process.execSync', kind: 'sync-api' }), sources({ [APP]: "const rev = execSync('git rev-parse HEAD');" }));
+    expect(exec).toContain("const rev = (await execAsync('git rev-parse HEAD')).stdout;");
+    const execFile = suggest(site({ file: APP, line: 1, api: 'child_process.execFileSync', kind: 'sync-api' }), sources({ [APP]: "const out = cp.execFileSync('ls', ['-l']);" }));
+    expect(execFile).toContain("const out = (await execFileAsync('ls', ['-l'])).stdout;");
+    const spawn = suggest(site({ file: APP, line: 1, api: 'child_process.spawnSync', kind: 'sync-api' }), sources({ [APP]: "spawnSync('make', ['all']);" }));
+    expect(spawn).toContain("const child = spawn('make', ['all'], { stdio: 'inherit' });");
+    expect(spawn).toContain("await once(child, 'exit')");
+  });
+});
+
+describe('CPU, JSON, regex, microtasks, dependency advice', () => {
+  it('CPU-bound code: a piscina snippet naming the function and its module, and the copy caveat', () => {
+    const text = suggest(site({ file: APP, line: 3, function: 'summarize' }), sources({ [APP]: 'a\nb\nfor (const o of orders) total += o.price;' }));
+    expect(text).toContain("const { summarize } = require('./orders');");
+    expect(text).toContain("require.resolve('./orders.worker.js')");
+    expect(text).toMatch(/copied/);
+    expect(text).toContain('setImmediate');
+  });
+
+  it('CPU-bound TypeScript: import syntax and the compiled worker file', () => {
+    const text = suggest(site({ file: '/srv/app/src/report.ts', line: 1, function: 'render' }), sources({}));
+    expect(text).toContain("import { render } from './report.js';");
+    expect(text).toContain("new URL('./report.worker.js', import.meta.url)");
+  });
+
+  it('large JSON.parse: streaming parser, or a worker returning a small result (measured)', () => {
+    const text = suggest(site({ file: APP, line: 1, api: 'JSON.parse', kind: 'json', function: 'loadCatalog' }), sources({ [APP]: 'const all = JSON.parse(body);' }));
+    expect(text).toContain('stream-json');
+    expect(text).toContain('loadCatalog');
+    expect(text).toMatch(/returning the whole parsed object from a worker blocked the loop for longer/);
+  });
+
+  it('regex: the pattern from its declaration, the nested quantifier, bounds and re2', () => {
+    const file = '/srv/app/validate.js';
+    const text = suggest(site({ file, line: 3, kind: 'regex' }), sources({ [file]: 'const EMAIL = /^([a-z0-9]+[._-]?)+@x\\.com$/;\n\nreturn EMAIL.test(input);' }));
+    expect(text).toContain('/^([a-z0-9]+[._-]?)+@x\\.com$/');
+    expect(text).toContain('(defined at line 1)');
+    expect(text).toContain('`([a-z0-9]+[._-]?)+`');
+    expect(text).toContain('input.length');
+    expect(text).toContain("require('re2')");
+  });
+
+  it('microtasks: yield with setImmediate in batches', () => {
+    const text = suggest(site({ file: APP, line: 1, kind: 'microtasks' }), sources({ [APP]: 'for (const x of xs) total += await x;' }));
+    expect(text).toContain("require('node:timers/promises')");
+    expect(text).toMatch(/await nextTurn\(\)/);
+  });
+
+  it('dependency: names the package and the app line that called it', () => {
+    const dep = { file: '/srv/app/node_modules/@acme/pdf/lib/render.js', line: 40, column: 3, function: 'layout' };
+    const text = suggest(
+      site({ file: APP, line: 1, kind: 'dependency', function: 'exportPdf', stack: [dep, { file: APP, line: 1, column: 9, function: 'exportPdf' }] }),
+      sources({ [APP]: 'const pdf = render(doc);' }),
+    );
+    expect(text).toContain('@acme/pdf');
+    expect(text).toContain('orders.js:1 in exportPdf()');
+    expect(text).toContain('`const pdf = render(doc);`');
+  });
+
+  it('a site in Node internals gets no worker snippet for a node: module', () => {
+    const text = suggest(site({ file: 'node:events', line: 524, function: 'emit', api: 'JSON.parse', kind: 'json' }), sources({}));
+    expect(text).not.toContain("require('./node:events')");
+    expect(text).toMatch(/none of your files/);
+  });
+});
+
+describe('floating promises and package names', () => {
+  it('await it, or void it with a .catch', () => {
+    const text = suggestFloating({ file: APP, line: 1, column: 3, function: 'save' }, sources({ [APP]: '  audit.write(order);' }));
+    expect(text).toContain('await audit.write(order);');
+    expect(text).toContain('void audit.write(order).catch(');
+  });
+
+  it('packageOf reads plain and scoped names from the innermost node_modules', () => {
+    expect(packageOf('/a/node_modules/lodash/index.js')).toBe('lodash');
+    expect(packageOf('/a/node_modules/x/node_modules/@scope/pkg/dist/i.js')).toBe('@scope/pkg');
+    expect(packageOf('/a/src/index.js')).toBeNull();
+  });
+});
