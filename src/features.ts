@@ -4,9 +4,11 @@
  */
 import type { Feature } from './feature';
 import { startMetrics } from './metrics/feature';
+import { startOtelMetrics } from './otel/feature';
 import { startSyncApiTiming } from './sync-api';
 
 export const FEATURES: ReadonlyArray<{ name: string; start: Feature }> = [
   { name: 'sync-api timing', start: startSyncApiTiming },
   { name: 'prometheus metrics', start: startMetrics },
+  { name: 'opentelemetry metrics', start: startOtelMetrics },
 ];
