@@ -85,7 +85,7 @@ function renderAdvice(text: string, options: TerminalOptions): string[] {
 }
 
 function renderSyncApis(report: ReportView, p: Paint): string[] {
-  const entries = Object.entries(report.syncApis).filter(([, stats]) => stats.calls > 0).sort((a, b) => b[1].totalMs - a[1].totalMs);
+  const entries = Object.entries(report.syncApis).filter(([, stats]) => stats.slowCalls > 0 || stats.totalMs >= 1).sort((a, b) => b[1].totalMs - a[1].totalMs);
   if (entries.length === 0) return [];
   const out = ['', p.bold('Synchronous API calls')];
   const width = Math.max(...entries.map(([api]) => api.length));

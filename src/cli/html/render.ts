@@ -186,7 +186,7 @@ function focus(stack: readonly Frame[]): Frame | undefined {
 }
 
 function syncApisSection(report: ReportView): string {
-  const entries = Object.entries(report.syncApis).filter(([, stats]) => stats.calls > 0).sort((a, b) => b[1].totalMs - a[1].totalMs);
+  const entries = Object.entries(report.syncApis).filter(([, stats]) => stats.slowCalls > 0 || stats.totalMs >= 1).sort((a, b) => b[1].totalMs - a[1].totalMs);
   if (entries.length === 0) return '';
   const rows = entries.map(
     ([api, stats]) =>
