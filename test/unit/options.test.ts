@@ -19,6 +19,9 @@ describe('readOptionsFromEnv', () => {
       LOOPWATCH_APP_PATHS: ' /srv/app/src , /srv/app/lib ',
       LOOPWATCH_STACKS: 'no',
       LOOPWATCH_MAX_CAPTURES_PER_MIN: '0',
+      LOOPWATCH_METRICS_PORT: '9464',
+      LOOPWATCH_METRICS_HOST: '0.0.0.0',
+      LOOPWATCH_METRICS_MAX_SITES: '7',
     });
     expect(warnings).toEqual([]);
     expect(options).toMatchObject({
@@ -31,6 +34,9 @@ describe('readOptionsFromEnv', () => {
       appPaths: ['/srv/app/src', '/srv/app/lib'],
       stacks: false,
       maxCapturesPerMinute: 0,
+      metricsPort: 9464,
+      metricsHost: '0.0.0.0',
+      metricsMaxSites: 7,
     });
   });
 
@@ -49,12 +55,21 @@ describe('readOptionsFromEnv', () => {
     ['LOOPWATCH_LOG_FORMAT', 'xml'],
     ['LOOPWATCH_STACKS', 'maybe'],
     ['LOOPWATCH_MAX_SITES', '0'],
+    ['LOOPWATCH_METRICS_PORT', '65536'],
+    ['LOOPWATCH_METRICS_PORT', '-1'],
+    ['LOOPWATCH_METRICS_PORT', 'http'],
+    ['LOOPWATCH_METRICS_MAX_SITES', '0'],
   ])('warns with a code and keeps the default for %s=%s', (name, value) => {
     const { options, warnings } = readOptionsFromEnv({ [name]: value });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.code).toBe('LOOPWATCH_BAD_ENV');
     expect(warnings[0]!.message).toContain(name);
     expect(options).toEqual(DEFAULTS);
+  });
+
+  it('accepts port 0 (pick a free port), distinct from no port at all', () => {
+    expect(readOptionsFromEnv({ LOOPWATCH_METRICS_PORT: '0' }).options.metricsPort).toBe(0);
+    expect(readOptionsFromEnv({}).options.metricsPort).toBeNull();
   });
 
   it('treats empty and blank values as unset', () => {
