@@ -21,9 +21,14 @@ export function location(frame: Pick<Frame, 'file' | 'line'>, cwd: string): stri
   return `${displayPath(frame.file, cwd)}:${frame.line}`;
 }
 
-/** Frames that are not the app's: Node internals and dependencies are shown dimmed. */
-export function frameClass(frame: Frame): 'node' | 'dependency' | 'app' {
+/** This package's root, from dist/src/cli/: frames in its src/ or dist/ are loopwatch's own wrappers. */
+const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
+const OWN_DIRS = [path.join(PACKAGE_ROOT, 'src') + path.sep, path.join(PACKAGE_ROOT, 'dist') + path.sep];
+
+/** Frames that are not the app's (Node internals, dependencies, loopwatch's own sync-API wrappers) are shown dimmed. */
+export function frameClass(frame: Frame): 'node' | 'dependency' | 'loopwatch' | 'app' {
   if (frame.file.startsWith('node:') || frame.file === '' || !path.isAbsolute(frame.file)) return 'node';
+  if (OWN_DIRS.some((dir) => frame.file.startsWith(dir))) return 'loopwatch';
   return frame.file.split(/[\\/]/).includes('node_modules') ? 'dependency' : 'app';
 }
 

@@ -68,7 +68,7 @@ ol.stack { margin: 0; padding: 0; list-style: none; font: 12.5px/1.65 var(--mono
 ol.stack li { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 ol.stack li.app { color: var(--app); font-weight: 600; }
 ol.stack li.dependency { color: var(--dep); }
-ol.stack li.node { color: var(--node); }
+ol.stack li.node, ol.stack li.loopwatch { color: var(--node); }
 ol.stack .where { color: var(--muted); font-weight: 400; }
 details.sample { border-top: 1px dashed var(--line); padding: 4px 0; }
 details.sample summary { cursor: pointer; font: 12.5px var(--mono); }

@@ -43,6 +43,18 @@ describe('loopwatch report <report.json>', () => {
     expect(result.stdout).toContain('`(a+)+`');
   });
 
+  it('a long chain of awaits: kind microtasks, advice to yield with setImmediate in batches', async () => {
+    const run = await runFixture('cli-microtasks.js');
+    expect(run.report, run.stderr).not.toBeNull();
+    const site = run.report.sites.find((candidate: any) => candidate.line === blockingLine('cli-microtasks.js'));
+    expect(site, JSON.stringify(run.report.sites)).toBeDefined();
+    expect(site.kind).toBe('microtasks');
+    const result = await runCli(['report', run.reportPath]);
+    expect(result.stdout).toContain(`cli-microtasks.js:${site.line} drain()`);
+    expect(result.stdout).toContain('kind microtasks');
+    expect(result.stdout).toContain("const { setImmediate: nextTurn } = require('node:timers/promises');");
+  });
+
   it('colours only when asked on a pipe (FORCE_COLOR), never with NO_COLOR', async () => {
     expect((await runCli(['report', cpuReport], { FORCE_COLOR: '1' })).stdout).toMatch(ANSI);
     expect((await runCli(['report', cpuReport], { FORCE_COLOR: '1', NO_COLOR: '1' })).stdout).not.toMatch(ANSI);
