@@ -1,6 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMetricSet } from '../../../src/metrics/registry';
-import { loadDashboard, panelQueries, selectedMetrics, substitute, syntaxErrors } from './dashboard-queries';
+import { DASHBOARD_PATH, loadDashboard, panelQueries, selectedMetrics, substitute, syntaxErrors } from './dashboard-queries';
 
 const GRAFANA_DEFAULTS = { rate: '1m', interval: '15s', range: '1h' };
 
@@ -70,5 +74,21 @@ describe('dashboards/loopwatch.json', () => {
     for (const wanted of [/stalls per second by site/i, /stall duration percentiles/i, /heatmap/i, /top blocking sites/i, /delay/i, /utilization/i, /sync-api/i, /rejections/i, /worker/i]) {
       expect(titles.some((title: string) => wanted.test(title)), String(wanted)).toBe(true);
     }
+  });
+
+  it('is what dashboards/build.mjs generates (the committed JSON is not stale)', () => {
+    const builder = path.join(path.dirname(DASHBOARD_PATH), 'build.mjs');
+    const check = spawnSync(process.execPath, [builder, '--check'], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  it('detects a stale dashboard (the staleness check can fail)', () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'loopwatch-dashboard-'));
+    fs.copyFileSync(path.join(path.dirname(DASHBOARD_PATH), 'build.mjs'), path.join(copy, 'build.mjs'));
+    fs.writeFileSync(path.join(copy, 'loopwatch.json'), fs.readFileSync(DASHBOARD_PATH, 'utf8').replace('"schemaVersion": 42', '"schemaVersion": 41'));
+    const check = spawnSync(process.execPath, [path.join(copy, 'build.mjs'), '--check'], { encoding: 'utf8' });
+    expect(check.status).toBe(1);
+    expect(check.stderr).toContain('stale');
   });
 });
