@@ -5,10 +5,12 @@
 import type { Feature } from './feature';
 import { startMetrics } from './metrics/feature';
 import { startOtelMetrics } from './otel/feature';
+import { startPromises } from './promises';
 import { startSyncApiTiming } from './sync-api';
 
 export const FEATURES: ReadonlyArray<{ name: string; start: Feature }> = [
   { name: 'sync-api timing', start: startSyncApiTiming },
+  { name: 'promise diagnostics', start: startPromises },
   { name: 'prometheus metrics', start: startMetrics },
   { name: 'opentelemetry metrics', start: startOtelMetrics },
 ];

@@ -50,6 +50,19 @@ export interface Options {
   metricsHost: string;
   /** `LOOPWATCH_METRICS_MAX_SITES`: `site` label values kept in metrics; the rest become `other`. @default 50 */
   metricsMaxSites: number;
+  /**
+   * `LOOPWATCH_FLOATING`: detect promises never awaited or handled (promise hooks: costs throughput).
+   * @default false (true in debug mode, or when LOOPWATCH_FLOATING_SAMPLE is set)
+   */
+  floating: boolean;
+  /** `LOOPWATCH_FLOATING_SAMPLE`: track 1 promise in N for floating detection. @default 100 (1, every promise, in debug mode) */
+  floatingSample: number;
+  /**
+   * `LOOPWATCH_FLOATING_IGNORE`: comma-separated intentional fire-and-forget sites, each a file or
+   * folder (relative to the working directory, or a path tail) with an optional `:line`.
+   * @default []
+   */
+  floatingIgnore: string[];
 }
 
 export const DEFAULTS: Readonly<Options> = Object.freeze({
@@ -72,6 +85,9 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   metricsPort: null,
   metricsHost: '127.0.0.1',
   metricsMaxSites: 50,
+  floating: false,
+  floatingSample: 100,
+  floatingIgnore: [],
 });
 
 /** The debug-mode threshold, like asyncio debug mode but twice as strict. */
@@ -140,10 +156,29 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     return parsed;
   };
 
+  const list = (name: string, valid: (entry: string) => boolean, expected: string, fallback: string[]): string[] => {
+    const value = raw(name);
+    if (value === undefined) return fallback;
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+    if (entries.length === 0 || !entries.every(valid)) {
+      bad(name, value, expected, fallback);
+      return fallback;
+    }
+    return entries;
+  };
+
   const mode = choice('LOOPWATCH_MODE', ['off', 'production', 'debug'] as const, DEFAULTS.mode);
   const defaultThreshold = mode === 'debug' ? DEBUG_THRESHOLD_MS : DEFAULTS.thresholdMs;
   const thresholdMs = integer('LOOPWATCH_THRESHOLD_MS', defaultThreshold, 20, 600_000);
   const hangMs = integer('LOOPWATCH_HANG_MS', Math.max(DEFAULTS.hangMs, thresholdMs), thresholdMs, 3_600_000);
+
+  const floatingSampleSet = raw('LOOPWATCH_FLOATING_SAMPLE') !== undefined;
+  const floatingSample = integer('LOOPWATCH_FLOATING_SAMPLE', mode === 'debug' ? 1 : DEFAULTS.floatingSample, 1, 1_000_000);
+  const floating = flag('LOOPWATCH_FLOATING', mode === 'debug' || floatingSampleSet);
+  const floatingIgnore = list('LOOPWATCH_FLOATING_IGNORE', validIgnoreEntry, 'a comma-separated list of file or folder paths, each with an optional :line', DEFAULTS.floatingIgnore);
 
   const options: Options = {
     mode,
@@ -168,8 +203,18 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     metricsMaxSites: integer('LOOPWATCH_METRICS_MAX_SITES', DEFAULTS.metricsMaxSites, 1, 10_000),
     syncApis: flag('LOOPWATCH_SYNC_APIS', DEFAULTS.syncApis),
     slowCallMs: integer('LOOPWATCH_SLOW_CALL_MS', DEFAULTS.slowCallMs, 1, 600_000),
+    floating,
+    floatingSample,
+    floatingIgnore,
   };
   return { options, warnings };
+}
+
+/** `path`, `path:line` (line >= 1); `:12` names no file. */
+function validIgnoreEntry(entry: string): boolean {
+  const match = /^(.*):(\d+)$/.exec(entry);
+  if (match === null) return !entry.startsWith(':');
+  return match[1]!.trim() !== '' && Number(match[2]) >= 1;
 }
 
 /** Replaces `{pid}` so children that inherit the environment do not overwrite each other's report. */

@@ -1,0 +1,165 @@
+/**
+ * Floating-promise detection with `v8.promiseHooks` (DESIGN.md section 6). `async_hooks` cannot do
+ * it: a promise made inside a `.then` handler gets the running reaction as its trigger, so every
+ * clean scenario was flagged.
+ *
+ * - Tracked: roots (no parent, plain `Promise.prototype`: Node's internal subclasses are ignored)
+ *   and `.then`/`.finally` results made by code (the end of a chain someone may drop).
+ * - A tracked promise is observed when a child is made with it as parent: `.then`, `.catch`,
+ *   `.finally`, `await`, `Promise.all/race/allSettled/any`, or being returned from an async function.
+ * - Two microtask hops after creation, the unobserved ones (only those) go into a
+ *   FinalizationRegistry. Collected while still unobserved: never awaited or handled. Still
+ *   unobserved and settled at exit: the same.
+ *
+ * An exception thrown inside a promise hook kills the process: every hook body is guarded.
+ */
+import * as v8 from 'node:v8';
+import { captureCreation } from './creation';
+import type { Frame } from '../stack/frames';
+
+export interface FloatingOptions {
+  /** Track 1 promise in `sample` (1 = every promise). */
+  sample: number;
+  /** Called with the creation frames of each floating promise found. */
+  onFloating(frames: Frame[]): void;
+}
+
+export interface FloatingDetector {
+  /** Reports the settled, unobserved promises that are still alive (at exit: they never will be observed). */
+  sweep(): void;
+  /** The creation frames of a tracked promise, for a rejection's report. */
+  creationOf(promise: object): Frame[] | null;
+  stop(): void;
+}
+
+interface Tracked {
+  frames: Frame[];
+  observed: boolean;
+  settled: boolean;
+  /** Set once it survived the two hops unobserved: it is in the registry and the exit list. */
+  ref: WeakRef<Promise<unknown>> | null;
+}
+
+export function startFloatingDetector(options: FloatingOptions): FloatingDetector {
+  const tracked = new WeakMap<Promise<unknown>, Tracked>();
+  /** Survivors of the two hops, for the exit sweep; removed when collected or observed. */
+  const survivors = new Set<Tracked>();
+  let current: Array<[Promise<unknown>, Tracked]> = [];
+  let hopScheduled = false;
+  let busy = false;
+  let counter = 0;
+  let stopped = false;
+
+  const report = (record: Tracked): void => {
+    survivors.delete(record);
+    if (record.observed || stopped) return;
+    record.observed = true;
+    options.onFloating(record.frames);
+  };
+  const registry = new FinalizationRegistry<Tracked>((record) => {
+    try {
+      report(record);
+    } catch {
+      // Never an exception from loopwatch in a GC callback.
+    }
+  });
+
+  // The hops are reactions on a promise made now: queueMicrotask would create an AsyncResource
+  // per hop (visible to the app's async_hooks and slower). `then` is captured so an app that
+  // patches Promise.prototype.then never sees our calls.
+  const resolved = Promise.resolve();
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const then = Promise.prototype.then;
+  const hop = (next: () => void): void => {
+    // Our own reaction promise must not be tracked (it would schedule hops forever).
+    const wasBusy = busy;
+    busy = true;
+    try {
+      // Our hops never reject: secondHop catches everything, firstHop only moves an array.
+      void Reflect.apply<Promise<void>, [() => void], Promise<void>>(then, resolved, [next]);
+    } finally {
+      busy = wasBusy;
+    }
+  };
+  const scheduleHops = (): void => {
+    hopScheduled = true;
+    hop(firstHop);
+  };
+  const firstHop = (): void => {
+    const batch = current;
+    current = [];
+    hopScheduled = false;
+    hop(() => secondHop(batch));
+  };
+  const secondHop = (batch: Array<[Promise<unknown>, Tracked]>): void => {
+    try {
+      for (const [promise, record] of batch) {
+        if (record.observed) continue;
+        record.ref = new WeakRef(promise);
+        survivors.add(record);
+        registry.register(promise, record, record);
+      }
+    } catch {
+      // Contained: a missed promise, never a crashed app.
+    }
+  };
+
+  function init(promise: Promise<unknown>, parent: Promise<unknown> | undefined): void {
+    if (busy || stopped) return;
+    busy = true;
+    try {
+      if (parent !== undefined) {
+        const record = tracked.get(parent);
+        if (record !== undefined && !record.observed) observe(record);
+      }
+      if (++counter < options.sample) return;
+      counter = 0;
+      if (Object.getPrototypeOf(promise) !== Promise.prototype) return;
+      const creation = captureCreation(init, parent === undefined);
+      if (creation.kind === 'internal' || creation.frames.length === 0) return;
+      const record: Tracked = { frames: creation.frames, observed: false, settled: false, ref: null };
+      tracked.set(promise, record);
+      current.push([promise, record]);
+      if (!hopScheduled) scheduleHops();
+    } catch {
+      // Contained: an exception here would kill the process.
+    } finally {
+      busy = false;
+    }
+  }
+  function observe(record: Tracked): void {
+    record.observed = true;
+    if (record.ref !== null) {
+      survivors.delete(record);
+      registry.unregister(record);
+      record.ref = null;
+    }
+  }
+  function settled(promise: Promise<unknown>): void {
+    try {
+      const record = tracked.get(promise);
+      if (record !== undefined) record.settled = true;
+    } catch {
+      // Contained.
+    }
+  }
+
+  // @types/node types the returned stop function as `Function`.
+  const stopHooks = v8.promiseHooks.createHook({ init, settled }) as () => void;
+
+  return {
+    sweep() {
+      for (const record of [...survivors]) {
+        if (record.settled && record.ref?.deref() !== undefined) report(record);
+      }
+    },
+    creationOf(promise) {
+      return tracked.get(promise as Promise<unknown>)?.frames ?? null;
+    },
+    stop() {
+      stopped = true;
+      stopHooks();
+      survivors.clear();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Promise diagnostics: unhandled and late-handled rejections (always on: observing them costs
+ * nothing until one happens) and floating promises (debug mode, or production with
+ * LOOPWATCH_FLOATING / LOOPWATCH_FLOATING_SAMPLE: promise hooks cost 1.6x and more on promise-heavy
+ * code, see the README). Findings go to the log, the live stats and the `promises` report section.
+ */
+import * as path from 'node:path';
+import type { Feature } from '../feature';
+import { mapFrame, type Frame } from '../stack/frames';
+import { shortLocation, type AttributionRules } from '../stack/attribution';
+import { openPromiseLog } from './log';
+import { observeRejections } from './rejections';
+import { startFloatingDetector, type FloatingDetector } from './floating';
+import { createSiteTable, parseIgnoreRule, siteOf, type IgnoreRule } from './sites';
+import { createRejectionTable, type RejectionEntry } from './rejection-table';
+
+export const startPromises: Feature = (context) => {
+  const { options, stats } = context;
+  const cwd = process.cwd();
+  const rules: AttributionRules = {
+    appPaths: options.appPaths,
+    // dist/src/promises -> dist (compiled) and src (mapped sources): loopwatch's own code.
+    agentRoots: [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..', '..', '..', 'src')],
+  };
+  const log = openPromiseLog(options.log, options.logFormat, options.logLinesPerMinute, (message) => context.warn('LOOPWATCH_LOG_UNWRITABLE', message));
+  const ignore = options.floatingIgnore.map(parseIgnoreRule).filter((rule): rule is IgnoreRule => rule !== null);
+  const floatingSites = createSiteTable(rules, ignore, cwd);
+  const rejections = createRejectionTable();
+  let detector: FloatingDetector | null = null;
+  const where = (frame: Frame): string => `${shortLocation(frame, cwd)}${frame.function !== '(anonymous)' ? ` (${frame.function})` : ''}`;
+
+  /**
+   * Rejections seen but not yet logged. The reason's stack is read (and the line logged) on a
+   * later turn, once Node is done with it: reading it earlier breaks Node's crash output (see
+   * reason.ts). When the rejection kills the process, the line is logged at exit, without the
+   * throwing line (Node prints the stack itself right after).
+   */
+  let pending: Array<{ entry: RejectionEntry; reason: unknown; isNew: boolean }> = [];
+  let later: NodeJS.Immediate | null = null;
+  const logPending = (readStacks: boolean): void => {
+    const batch = pending;
+    pending = [];
+    later = null;
+    for (const { entry, reason, isNew } of batch) {
+      if (readStacks && isNew) rejections.addStack(entry, reason, rules);
+      const at = entry.site !== null ? ` at ${where(entry.site)}` : '';
+      const made = entry.createdAt !== null ? `; the promise was created at ${where(entry.createdAt)}` : '';
+      log.line(`unhandled rejection: ${entry.name}: ${oneLine(entry.message)}${at}${made}`, {
+        event: 'unhandled-rejection',
+        message: entry.message,
+        site: entry.site === null ? null : shortLocation(entry.site, cwd),
+        createdAt: entry.createdAt === null ? null : shortLocation(entry.createdAt, cwd),
+      });
+    }
+    if (batch.length > 0) context.markDirty();
+  };
+  const stopRejections = observeRejections({
+    onUnhandled(reason, promise) {
+      stats.unhandledRejections += 1;
+      const creation = promise !== null && detector !== null ? detector.creationOf(promise) : null;
+      const createdAt = creation === null ? null : siteOf(creation.map(mapFrame), rules);
+      const { entry, isNew } = rejections.add(reason, createdAt);
+      pending.push({ entry, reason, isNew });
+      if (later === null) {
+        later = setImmediate(() => logPending(true));
+        // Never the reason a process stays alive.
+        later.unref();
+      }
+      context.markDirty();
+    },
+    onHandledLate() {
+      stats.rejectionsHandledLate += 1;
+      rejections.handledLate += 1;
+      context.markDirty();
+    },
+  });
+
+  if (options.floating) {
+    detector = startFloatingDetector({
+      sample: Math.max(1, Math.floor(options.floatingSample)),
+      onFloating(frames) {
+        const found = floatingSites.add(frames);
+        if (found === null) return;
+        stats.floatingPromises += 1;
+        if (found.first) {
+          log.line(`promise created at ${where(found.site)} was never awaited or handled`, {
+            event: 'floating-promise',
+            site: shortLocation(found.site, cwd),
+            function: found.site.function,
+          });
+        }
+        context.markDirty();
+      },
+    });
+  }
+  // At exit nothing can observe a promise any more: settled, unobserved ones are floating. This
+  // listener is registered before the agent's report flush, so the report includes them.
+  const onExit = (): void => {
+    try {
+      logPending(false);
+      detector?.sweep();
+    } catch {
+      // Contained.
+    }
+  };
+  process.on('exit', onExit);
+
+  context.addReportSection('promises', () => {
+    const floating = floatingSites.snapshot();
+    return {
+      ...rejections.snapshot(),
+      floating: floating.sites,
+      ...(floating.overflow > 0 ? { floatingOverflow: floating.overflow } : {}),
+      floatingDetection: detector === null ? 'off' : options.floatingSample <= 1 ? 'every promise' : `1 in ${options.floatingSample}`,
+    };
+  });
+
+  return () => {
+    stopRejections();
+    if (later !== null) clearImmediate(later);
+    detector?.stop();
+    process.removeListener('exit', onExit);
+    log.close();
+  };
+};
+
+function oneLine(text: string): string {
+  const first = text.split('\n', 1)[0] ?? '';
+  return first.length > 300 ? `${first.slice(0, 300)}...` : first;
+}

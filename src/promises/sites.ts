@@ -1,0 +1,98 @@
+/**
+ * Floating-promise findings, aggregated per creation site and bounded. A site is the first frame of
+ * the app's own code in the creation stack, source-mapped (once per distinct raw location: mapping
+ * reads files, so it is never done per promise).
+ */
+import * as path from 'node:path';
+import { mapFrame, type Frame } from '../stack/frames';
+import { isAppFrame, type AttributionRules } from '../stack/attribution';
+
+export const MAX_FLOATING_SITES = 100;
+
+export interface FloatingSite extends Frame {
+  count: number;
+}
+
+/** A `LOOPWATCH_FLOATING_IGNORE` entry: a file or folder, optionally one line of it. */
+export interface IgnoreRule {
+  path: string;
+  line: number | null;
+}
+
+export interface SiteTable {
+  /** Counts one floating promise; returns its site the first time it is seen (to log it), else null. */
+  add(frames: readonly Frame[]): { site: FloatingSite; first: boolean } | null;
+  snapshot(): { sites: FloatingSite[]; overflow: number };
+}
+
+export function createSiteTable(rules: AttributionRules, ignore: readonly IgnoreRule[], cwd: string): SiteTable {
+  const sites = new Map<string, FloatingSite>();
+  const mapped = new Map<string, Frame>();
+  let overflow = 0;
+  const map = (frame: Frame): Frame => {
+    const key = `${frame.file}:${frame.line}:${frame.column}`;
+    let result = mapped.get(key);
+    if (result === undefined) {
+      result = mapFrame(frame);
+      if (mapped.size < 10 * MAX_FLOATING_SITES) mapped.set(key, result);
+    }
+    return result;
+  };
+  return {
+    add(frames) {
+      const site = siteOf(frames.map(map), rules);
+      if (site === null || isIgnored(site, ignore, cwd)) return null;
+      const key = `${site.file}:${site.line}:${site.column}`;
+      const known = sites.get(key);
+      if (known !== undefined) {
+        known.count += 1;
+        return { site: known, first: false };
+      }
+      if (sites.size >= MAX_FLOATING_SITES) {
+        overflow += 1;
+        return null;
+      }
+      const fresh: FloatingSite = { ...site, count: 1 };
+      sites.set(key, fresh);
+      return { site: fresh, first: true };
+    },
+    snapshot() {
+      return { sites: [...sites.values()].map((site) => ({ ...site })), overflow };
+    },
+  };
+}
+
+/**
+ * The app frame that created the promise. A stack with no app frame at all is Node's or a
+ * dependency's own business: Node internals are never blamed on the app (the bundled undici made
+ * such promises in an http + fetch smoke test, DESIGN.md section 6), and a dependency's promise is
+ * reported at the dependency's line only when that line made it.
+ */
+export function siteOf(frames: readonly Frame[], rules: AttributionRules): Frame | null {
+  const first = frames[0];
+  if (first === undefined || first.file === '' || first.file.startsWith('node:')) return null;
+  if (isAgent(first, rules)) return null;
+  return frames.find((frame) => isAppFrame(frame, rules)) ?? first;
+}
+
+function isAgent(frame: Frame, rules: AttributionRules): boolean {
+  return rules.agentRoots.some((root) => frame.file.startsWith(root + path.sep));
+}
+
+/** Parses `LOOPWATCH_FLOATING_IGNORE` entries; null when one cannot be used. */
+export function parseIgnoreRule(entry: string): IgnoreRule | null {
+  const match = /^(.*):(\d+)$/.exec(entry);
+  const file = match === null ? entry : match[1]!;
+  const line = match === null ? null : Number(match[2]);
+  if (file.trim() === '' || line === 0) return null;
+  return { path: file.trim(), line };
+}
+
+export function isIgnored(site: Frame, rules: readonly IgnoreRule[], cwd: string): boolean {
+  return rules.some((rule) => {
+    if (rule.line !== null && rule.line !== site.line) return false;
+    const wanted = path.resolve(cwd, rule.path);
+    // A file (`src/jobs.ts`), a folder (`src/background`), or a path tail (`jobs.ts`).
+    return site.file === wanted || site.file.startsWith(wanted + path.sep) || site.file.endsWith(path.sep + rule.path);
+  });
+}
