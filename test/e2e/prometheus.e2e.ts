@@ -67,6 +67,22 @@ describe('end to end with a real Prometheus', () => {
     expect(check.status).toBe(0);
   });
 
+  it('serves a clean exposition from a cluster primary too (worker-labelled series)', async () => {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, LOOPWATCH_METRICS_PORT: String(port), LOOPWATCH_LOG: 'off' };
+    delete env.NODE_OPTIONS;
+    const app = startProcess(process.execPath, ['--require', PRELOAD, path.join(FIXTURES, 'metrics-cluster.js')], env, ROOT);
+    running.push(app);
+    const body = await poll(async () => {
+      const text = await fetchText(`http://127.0.0.1:${port}/metrics`);
+      return /loopwatch_eventloop_stalls_total\{[^}]*worker="1"/.test(text) && text.includes('worker="2"') ? text : null;
+    }, 30_000, () => `no worker series from the cluster:\n${app.output()}`);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    expect(check.stdout + check.stderr).toBe('');
+    expect(check.status).toBe(0);
+    app.child.kill('SIGTERM');
+  });
+
   it('returns data for every dashboard query', async () => {
     const queries = panelQueries(loadDashboard());
     const pending = new Map(queries.map((q) => [`${q.panel} ${q.refId}`, q]));
