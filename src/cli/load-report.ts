@@ -150,11 +150,14 @@ function normalizeSyncApis(section: Record<string, unknown>): Record<string, Syn
   return out;
 }
 
+/** Entries as src/promises writes them: `{ name, message, site, createdAt, stack, count }`. */
 function normalizeRejection(r: Record<string, unknown>): RejectionView {
   const stack = list(r.stack).map((f) => frame(record(f)));
-  const site = r.site !== null && typeof r.site === 'object' ? frame(record(r.site)) : typeof r.file === 'string' ? frame(r) : (stack[0] ?? null);
-  const message = str(r.message) || str(r.reason) || str(r.error) || 'a rejection with no message';
-  return { message, count: num(r.count) || 1, location: site, stack };
+  const framed = (value: unknown): Frame | null => (value !== null && typeof value === 'object' ? frame(record(value)) : null);
+  const location = framed(r.site) ?? framed(r.createdAt) ?? (typeof r.file === 'string' ? frame(r) : (stack[0] ?? null));
+  const message = str(r.message) || str(r.reason) || 'a rejection with no message';
+  const name = str(r.name);
+  return { message: name !== '' && !message.startsWith(name) ? `${name}: ${message}` : message, count: num(r.count) || 1, location, stack };
 }
 
 function frame(f: Record<string, unknown>): Frame {

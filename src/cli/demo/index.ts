@@ -38,7 +38,9 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
   try {
     const port = await listening(child, exited);
     process.stderr.write(`loopwatch demo: service on http://127.0.0.1:${port}, sending requests for ${seconds} s\n`);
-    const result = await driveLoad({ port, routes: ROUTES, durationMs: seconds * 1000, concurrency: 2, onProgress: progressPrinter(seconds) });
+    const progress = progressPrinter(seconds);
+    const result = await driveLoad({ port, routes: ROUTES, durationMs: seconds * 1000, concurrency: 2, onProgress: progress.update });
+    progress.end();
     process.stderr.write(`loopwatch demo: ${result.requests} requests, ${result.errors} errors, slowest response ${result.slowestMs} ms\n`);
   } finally {
     if (child.connected) child.send({ type: 'stop' });
@@ -88,23 +90,25 @@ function listening(child: ChildProcess, exited: Promise<number | null>): Promise
   });
 }
 
-/** A redrawn bar on a terminal; a line every 2 s otherwise (CI logs). */
-function progressPrinter(seconds: number): (progress: LoadProgress) => void {
+/** A redrawn bar on a terminal; a line every 2 s otherwise (CI logs). Ends its line when load is done. */
+function progressPrinter(seconds: number): { update: (progress: LoadProgress) => void; end: () => void } {
   const tty = process.stderr.isTTY === true;
-  let lastLine = -1;
-  return (progress) => {
-    const fraction = Math.min(1, progress.elapsedMs / (seconds * 1000));
+  let lastStep = -1;
+  const update = (progress: LoadProgress): void => {
+    // Requests still in flight at the deadline finish after it: the clock shown stops at the deadline.
+    const elapsed = Math.min(progress.elapsedMs, seconds * 1000);
     const width = 24;
-    const filled = Math.round(fraction * width);
-    const text = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(progress.elapsedMs / 1000).toFixed(0)}/${seconds} s · ${progress.requests} requests · slowest ${progress.slowestMs} ms`;
+    const filled = Math.round((elapsed / (seconds * 1000)) * width);
+    const text = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(elapsed / 1000)}/${seconds} s · ${progress.requests} requests · slowest ${progress.slowestMs} ms`;
     if (tty) {
-      process.stderr.write(`\r${text}${fraction >= 1 ? '\n' : ''}`);
+      process.stderr.write(`\r${text}`);
       return;
     }
-    const step = Math.floor(progress.elapsedMs / 2000);
-    if (step !== lastLine || fraction >= 1) {
-      lastLine = step;
+    const step = Math.floor(elapsed / 2000);
+    if (step !== lastStep) {
+      lastStep = step;
       process.stderr.write(`${text}\n`);
     }
   };
+  return { update, end: () => tty && process.stderr.write('\n') };
 }

@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, blockingLine, tempDir } from '../run-fixture';
-import { runCli } from './run-cli';
+import { CLI, runCli } from './run-cli';
 
 describe('loopwatch run -- <command>', () => {
   it('runs the command under the preload, passes stdout through, summarizes on stderr', async () => {
@@ -20,6 +22,20 @@ describe('loopwatch run -- <command>', () => {
     const result = await runCli(['run', '--', process.execPath, path.join(FIXTURES, 'exit-during-stall.js')]);
     expect(result.code).toBe(7);
     expect(result.stderr).toMatch(/#1 test\/integration\/fixtures\/exit-during-stall\.js:\d+/);
+  });
+
+  it('forwards SIGTERM to the command, summarizes, and dies of the same signal', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const cli = spawn(process.execPath, [CLI, 'run', '--', process.execPath, path.join(FIXTURES, 'signal-wait.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    cli.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('ready\n') && !cli.killed) cli.kill('SIGTERM');
+    });
+    const [code, signal] = (await once(cli, 'close')) as [number | null, NodeJS.Signals | null];
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(stderr).toMatch(/#1 test\/integration\/fixtures\/signal-wait\.js:\d+/);
   });
 
   it('honours LOOPWATCH_REPORT when set, and writes --html', async () => {

@@ -36,11 +36,11 @@ describe('renderTerminal', () => {
 
   it('lists unhandled rejections and floating promises with their advice', () => {
     const text = renderTerminal(
-      report([], { promises: { unhandledRejections: [{ message: 'boom', file: '/app/x.js', line: 4, column: 1, function: 'f' }], floating: [{ file: '/app/y.js', line: 9, column: 2, function: 'save', count: 3 }] } }),
+      report([], { promises: { unhandledRejections: [{ name: 'TypeError', message: 'boom', site: { file: '/app/x.js', line: 4, column: 1, function: 'f' }, createdAt: null, stack: [], count: 1 }], floating: [{ file: '/app/y.js', line: 9, column: 2, function: 'save', count: 3 }] } }),
       options,
     );
     expect(text).toContain('Unhandled promise rejections (1)');
-    expect(text).toContain('✗ boom at x.js:4');
+    expect(text).toContain('✗ TypeError: boom at x.js:4');
     expect(text).toContain('Promises never awaited (3)');
     expect(text).toContain('y.js:9 save() ×3');
     expect(text).toContain('void promise.catch(');
