@@ -6,8 +6,7 @@
 import * as fs from 'node:fs';
 import type { Mode } from '../options';
 import type { Overflow, SiteRecord, StallAggregate, StallRecord, Unattributed } from './aggregate';
-import { suggest } from '../advice/suggest';
-import { diskSources } from '../advice/source';
+import { siteSuggestion } from '../advice/cached';
 
 export const REPORT_SCHEMA = 'loopwatch/report@1';
 
@@ -77,7 +76,7 @@ export function buildReport(
       maxStallMs: round(Math.max(0, ...stalls.map((stall) => stall.durationMs))),
     },
     // Advice reads the site's source line from disk: this runs in the watchdog worker, never on the app's thread.
-    sites: sites.map((site) => ({ ...site, totalMs: round(site.totalMs), maxMs: round(site.maxMs), suggestion: suggest(site, diskSources) })),
+    sites: sites.map((site) => ({ ...site, totalMs: round(site.totalMs), maxMs: round(site.maxMs), suggestion: siteSuggestion(site) })),
     overflow: { ...aggregate.overflow, totalMs: round(aggregate.overflow.totalMs), maxMs: round(aggregate.overflow.maxMs) },
     unattributed: {
       ...aggregate.unattributed,
