@@ -98,7 +98,7 @@ function sitesTable(report: ReportView, cwd: string): string {
   const overflow = report.overflow.sites > 0 ? `<p class="note">${report.overflow.sites} more sites did not fit the table (${report.overflow.count} stalls, ${esc(ms(report.overflow.totalMs))}).</p>` : '';
   const unattributed =
     report.unattributed.count > 0
-      ? `<p class="note">${report.unattributed.count} stalls without a stack (${esc(ms(report.unattributed.totalMs))}): stack capture was rate-limited, unavailable, or the stall ended first.</p>`
+      ? `<p class="note">${report.unattributed.count} stall${report.unattributed.count === 1 ? '' : 's'} without a stack (${esc(ms(report.unattributed.totalMs))}): stack capture was rate-limited, unavailable, or the stall ended first.</p>`
       : '';
   return `<h2>Blocking sites <small>by total blocked time</small></h2>
 <div class="panel"><table id="sites">

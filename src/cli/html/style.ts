@@ -57,7 +57,7 @@ td a:hover { text-decoration: underline; }
 .source .n { display: inline-block; min-width: 3.5em; color: var(--muted); user-select: none; }
 .source .cur { background: var(--accent-soft); box-shadow: inset 3px 0 var(--accent); }
 .advice { border-left: 3px solid #12b76a; padding: 2px 0 2px 14px; }
-.advice h3, .stacks h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 0 0 6px; }
+.advice h3, .stacks h3, .panel h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 0 0 6px; }
 .advice p { margin: 6px 0; }
 .advice code, .advice p code { font-family: var(--mono); font-size: 13px; }
 .codeblock { position: relative; }
