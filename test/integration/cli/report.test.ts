@@ -55,6 +55,16 @@ describe('loopwatch report <report.json>', () => {
     expect(result.stdout).toContain("const { setImmediate: nextTurn } = require('node:timers/promises');");
   });
 
+  it('a sync child process: the api, and the user line rewritten with promisified execFile', async () => {
+    const run = await runFixture('cli-exec-sync.js');
+    const site = run.report?.sites.find((candidate: any) => candidate.api === 'child_process.execFileSync');
+    expect(site, JSON.stringify(run.report?.sites)).toBeDefined();
+    expect(site).toMatchObject({ line: blockingLine('cli-exec-sync.js'), kind: 'sync-api' });
+    const result = await runCli(['report', run.reportPath]);
+    expect(result.stdout).toContain("const out = (await execFileAsync(process.execPath, ['-e', 'setTimeout(() => {}, 300)'])).stdout;");
+    expect(result.stdout).toContain('child_process.execFileSync freezes the event loop');
+  });
+
   it('colours only when asked on a pipe (FORCE_COLOR), never with NO_COLOR', async () => {
     expect((await runCli(['report', cpuReport], { FORCE_COLOR: '1' })).stdout).toMatch(ANSI);
     expect((await runCli(['report', cpuReport], { FORCE_COLOR: '1', NO_COLOR: '1' })).stdout).not.toMatch(ANSI);
