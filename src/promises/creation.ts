@@ -1,12 +1,21 @@
 /**
- * Where a promise was created, from the V8 call sites at its `init` hook. Stays cheap: call sites
- * are read into plain 1-based frames (no source maps here; mapping reads files, so it happens only
- * for the few sites that get reported, see sites.ts).
+ * Where a promise was created, from the V8 call sites at its `init` hook. Capturing a stack is the
+ * detector's main cost (2-5 us per promise, measured), so it is kept small and split in two:
+ *
+ * - at `init`, `captureRaw` takes the stack without formatting it (V8 formats `stack` on first
+ *   read) and `classifyChild` reads only the top 3 frames of a child;
+ * - `readCreation` formats a root's stack only when it is needed: for the few promises still
+ *   unobserved two microtask hops later, or for a rejection's report.
+ *
+ * Frames are plain 1-based data; source maps are applied later, only for reported sites (mapping
+ * reads files).
  */
 import { urlToPath, type Frame } from '../stack/frames';
 
 /** Enough to get past a library's own frames to the app line that called it. */
-const CREATION_FRAMES = 12;
+const CREATION_FRAMES = 8;
+/** `.then` / `.finally` / `.catch` builtins and the line that called them. */
+const CHILD_FRAMES = 3;
 
 /** How a promise came to be, read from the frames above the `init` hook. */
 export type CreationKind =
@@ -17,57 +26,65 @@ export type CreationKind =
   /** Made by a builtin for its own use (`await`, `.catch`, `Promise.all` inputs): never a finding. */
   | 'internal';
 
-export interface Creation {
-  kind: CreationKind;
-  /** From the creating line downwards (builtin and async-function-entry frames skipped). */
-  frames: Frame[];
+/** A captured, not yet formatted stack. */
+export interface RawStack {
+  stack?: unknown;
+}
+
+type Hook = (...args: never[]) => unknown;
+
+/** The stack above `hook`, unformatted: cheap to take, formatted by {@link readCreation} if ever needed. */
+export function captureRaw(hook: Hook, frames = CREATION_FRAMES): RawStack {
+  const originalLimit = Error.stackTraceLimit;
+  const holder: RawStack = {};
+  try {
+    Error.stackTraceLimit = frames;
+    Error.captureStackTrace(holder, hook);
+  } finally {
+    Error.stackTraceLimit = originalLimit;
+  }
+  return holder;
 }
 
 /**
- * The creation of a promise whose `init` hook is running. `hook` is the hook function itself, so
- * its own frame (and loopwatch's) is cut from the stack.
+ * The frames from the creating line down. A root whose first frame is JavaScript (no builtin
+ * such as `Promise` or `Promise.resolve` in between) is an async function's own promise, made as
+ * the function is entered: the line that created it is the caller's.
  */
-export function captureCreation(hook: (...args: never[]) => unknown, isRoot: boolean): Creation {
-  const callSites = captureCallSites(hook);
-  let index = 0;
-  if (isRoot) {
-    // A root whose first frame is JavaScript (no builtin like `Promise` or `Promise.resolve` in
-    // between) is an async function's own promise, made as the function is entered: the line
-    // that created it is the caller's.
-    if (callSites[0] !== undefined && callSites[0].getFileName()) index = 1;
-  } else {
-    // `.catch(f)` is `.then(undefined, f)`: its result handles errors, dropping it is fine.
-    // Anything else that is not `.then`/`.finally` called from code is a builtin's own promise:
-    // the throwaway of an `await`, the reactions of `Promise.all`.
-    if (!isBuiltin(callSites[0], 'then')) return { kind: 'internal', frames: [] };
-    index = 1;
-    if (isBuiltin(callSites[1], 'finally')) index = 2;
-    const next = callSites[index];
-    if (next === undefined || !next.getFileName()) return { kind: 'internal', frames: [] };
-  }
+export function readCreation(raw: RawStack, kind: 'root' | 'chain'): Frame[] {
+  const callSites = format(raw);
+  let index = kind === 'root' && callSites[0]?.getFileName() ? 1 : 0;
   while (index < callSites.length && !callSites[index]!.getFileName()) index += 1;
-  return { kind: isRoot ? 'root' : 'chain', frames: callSites.slice(index).map(toFrame) };
+  return callSites.slice(index).map(toFrame);
+}
+
+/**
+ * `.then(f)` / `.finally(f)` called by code is a chain end; anything else is a builtin's own
+ * promise: the throwaway of an `await`, the reactions of `Promise.all`, and `.catch(f)` (which is
+ * `.then(undefined, f)`: its result handles errors, dropping it is fine).
+ */
+export function classifyChild(hook: Hook): 'chain' | 'internal' {
+  const callSites = format(captureRaw(hook, CHILD_FRAMES));
+  if (!isBuiltin(callSites[0], 'then')) return 'internal';
+  const next = isBuiltin(callSites[1], 'finally') ? callSites[2] : callSites[1];
+  return next !== undefined && next.getFileName() ? 'chain' : 'internal';
 }
 
 function isBuiltin(callSite: NodeJS.CallSite | undefined, name: string): boolean {
   return callSite !== undefined && !callSite.getFileName() && callSite.getFunctionName() === name && callSite.getTypeName() === 'Promise';
 }
 
-function captureCallSites(below: (...args: never[]) => unknown): NodeJS.CallSite[] {
+function format(raw: RawStack): NodeJS.CallSite[] {
   // Read and restored as a property, never called by us.
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const originalPrepare = Error.prepareStackTrace;
-  const originalLimit = Error.stackTraceLimit;
-  const holder: { stack?: NodeJS.CallSite[] } = {};
   try {
     // Temporarily, so the app's own prepareStackTrace (or source-map-support's) never sees this.
     Error.prepareStackTrace = (_error, callSites) => callSites;
-    Error.stackTraceLimit = CREATION_FRAMES;
-    Error.captureStackTrace(holder, below);
-    return holder.stack ?? [];
+    const stack = raw.stack;
+    return Array.isArray(stack) ? (stack as NodeJS.CallSite[]) : [];
   } finally {
     Error.prepareStackTrace = originalPrepare;
-    Error.stackTraceLimit = originalLimit;
   }
 }
 

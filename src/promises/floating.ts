@@ -14,7 +14,7 @@
  * An exception thrown inside a promise hook kills the process: every hook body is guarded.
  */
 import * as v8 from 'node:v8';
-import { captureCreation } from './creation';
+import { captureRaw, classifyChild, readCreation, type RawStack } from './creation';
 import type { Frame } from '../stack/frames';
 
 export interface FloatingOptions {
@@ -33,7 +33,10 @@ export interface FloatingDetector {
 }
 
 interface Tracked {
-  frames: Frame[];
+  kind: 'root' | 'chain';
+  /** The creation stack as captured; formatted into `frames` only if the promise is ever reported. */
+  raw: RawStack | null;
+  frames: Frame[] | null;
   observed: boolean;
   settled: boolean;
   /** Set once it survived the two hops unobserved: it is in the registry and the exit list. */
@@ -54,7 +57,7 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
     survivors.delete(record);
     if (record.observed || stopped) return;
     record.observed = true;
-    options.onFloating(record.frames);
+    if (record.frames !== null && record.frames.length > 0) options.onFloating(record.frames);
   };
   const registry = new FinalizationRegistry<Tracked>((record) => {
     try {
@@ -95,6 +98,11 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
     try {
       for (const [promise, record] of batch) {
         if (record.observed) continue;
+        // Formatted now, for the few still unobserved: the registry's held value must not keep
+        // the raw stack (its frames may reference objects that reference the promise).
+        record.frames = framesOf(record);
+        record.raw = null;
+        if (record.frames.length === 0) continue;
         record.ref = new WeakRef(promise);
         survivors.add(record);
         registry.register(promise, record, record);
@@ -115,9 +123,10 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
       if (++counter < options.sample) return;
       counter = 0;
       if (Object.getPrototypeOf(promise) !== Promise.prototype) return;
-      const creation = captureCreation(init, parent === undefined);
-      if (creation.kind === 'internal' || creation.frames.length === 0) return;
-      const record: Tracked = { frames: creation.frames, observed: false, settled: false, ref: null };
+      // Children are sorted out at once with a 3-frame peek: most are an `await`'s throwaway.
+      const kind = parent === undefined ? 'root' : classifyChild(init);
+      if (kind === 'internal') return;
+      const record: Tracked = { kind, raw: captureRaw(init), frames: null, observed: false, settled: false, ref: null };
       tracked.set(promise, record);
       current.push([promise, record]);
       if (!hopScheduled) scheduleHops();
@@ -134,6 +143,10 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
       registry.unregister(record);
       record.ref = null;
     }
+  }
+  function framesOf(record: Tracked): Frame[] {
+    if (record.frames === null) record.frames = record.raw === null ? [] : readCreation(record.raw, record.kind);
+    return record.frames;
   }
   function settled(promise: Promise<unknown>): void {
     try {
@@ -154,7 +167,8 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
       }
     },
     creationOf(promise) {
-      return tracked.get(promise as Promise<unknown>)?.frames ?? null;
+      const record = tracked.get(promise as Promise<unknown>);
+      return record === undefined ? null : framesOf(record);
     },
     stop() {
       stopped = true;
