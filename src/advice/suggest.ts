@@ -21,6 +21,7 @@ export function suggest(site: AdviceSite, context: AdviceContext): string {
     const advice = syncApiAdvice(site.api, line, where);
     if (advice !== null) return advice;
   }
+  if (line !== null && /\bAtomics\.wait\s*\(/.test(line)) return atomicsAdvice(line, where);
   switch (site.kind) {
     case 'json':
       return jsonAdvice(site, line !== null && line.includes('stringify') ? 'JSON.stringify' : 'JSON.parse', line, where);
@@ -121,6 +122,15 @@ function regexAdvice(site: AdviceSite, context: AdviceContext, where: string): s
       "const RE2 = require('re2');",
       `const pattern = new RE2(${pattern ?? '/your pattern/'});`,
     ),
+  ].join('\n');
+}
+
+function atomicsAdvice(line: string, where: string): string {
+  const rewritten = line.replace(/\bAtomics\.wait\s*\(([^;]*)\)/, (_match, args: string) => `(await Atomics.waitAsync(${args}).value)`);
+  return [
+    `Atomics.wait parks the main thread at ${where}: nothing else runs until another thread notifies it or the timeout passes. On the main thread, wait asynchronously instead:`,
+    code(rewritten),
+    'Atomics.waitAsync returns `{ async, value }`: `value` is a string when the result is already known, else a promise of one.',
   ].join('\n');
 }
 

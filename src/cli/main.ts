@@ -29,11 +29,14 @@ async function main(argv: string[]): Promise<number> {
     case 'demo':
       return demoCommand(rest);
     case undefined:
+      // Called with nothing: a usage mistake, so the usage goes to stderr with exit code 2.
+      process.stderr.write(USAGE + '\n');
+      return 2;
     case 'help':
     case '--help':
     case '-h':
       process.stdout.write(USAGE + '\n');
-      return command === undefined ? 2 : 0;
+      return 0;
     default:
       throw new UsageError(`unknown command "${command}" (expected report, run or demo; see loopwatch --help)`);
   }

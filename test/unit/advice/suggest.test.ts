@@ -115,6 +115,11 @@ describe('CPU, JSON, regex, microtasks, dependency advice', () => {
     expect(text).toContain('`const pdf = render(doc);`');
   });
 
+  it('Atomics.wait on the main thread -> Atomics.waitAsync', () => {
+    const text = suggest(site({ file: APP, line: 1 }), sources({ [APP]: 'Atomics.wait(flags, 0, 0, 500);' }));
+    expect(text).toContain('(await Atomics.waitAsync(flags, 0, 0, 500).value);');
+  });
+
   it('a site in Node internals gets no worker snippet for a node: module', () => {
     const text = suggest(site({ file: 'node:events', line: 524, function: 'emit', api: 'JSON.parse', kind: 'json' }), sources({}));
     expect(text).not.toContain("require('./node:events')");
