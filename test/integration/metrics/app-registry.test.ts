@@ -11,6 +11,7 @@ describe('registerMetrics(register)', () => {
     const site = `test/integration/fixtures/metrics-app-registry.js:${blockingLine('metrics-app-registry.js')}`;
     expect(samples.find((s) => s.name === 'app_requests_total')?.value).toBe(0);
     expect(samples.find((s) => s.name === 'loopwatch_eventloop_stalls_total' && s.labels.site === site)?.value).toBe(1);
-    expect(samples.find((s) => s.name === 'loopwatch_eventloop_stall_seconds_count')?.value).toBe(1);
+    // At least that stall (a loaded machine can add a real one while modules load).
+    expect(samples.find((s) => s.name === 'loopwatch_eventloop_stall_seconds_count')?.value).toBeGreaterThanOrEqual(1);
   });
 });

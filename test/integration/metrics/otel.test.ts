@@ -28,14 +28,21 @@ describe('OpenTelemetry metrics', () => {
     );
     const durations = byName.get('loopwatch.eventloop.stall.duration');
     expect(durations.unit).toBe('s');
-    // Both stalls, the 300 ms one from before the SDK existed and the 250 ms one after.
-    expect(durations.points[0].value.count).toBe(2);
-    expect(durations.points[0].value.max).toBeGreaterThanOrEqual(0.28);
+    const histogram = durations.points[0].value;
     // Buckets from the 100 ms threshold up to 30 s, as for Prometheus.
-    expect(durations.points[0].value.buckets.boundaries[0]).toBe(0.1);
-    expect(durations.points[0].value.buckets.boundaries.at(-1)).toBe(30);
+    expect(histogram.buckets.boundaries).toEqual([0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+    // The 600 ms stall from before the SDK existed is there (above 0.5 s), and the 150 ms one after it.
+    // (A loaded machine can add real stalls, such as slow module loading: counts are lower bounds.)
+    const above = histogram.buckets.counts.slice(3).reduce((a: number, b: number) => a + b, 0);
+    const below = histogram.buckets.counts.slice(0, 3).reduce((a: number, b: number) => a + b, 0);
+    expect(above).toBeGreaterThanOrEqual(1);
+    expect(below).toBeGreaterThanOrEqual(1);
+    expect(histogram.max).toBeGreaterThanOrEqual(0.55);
+    // Per-site counters agree with the histogram, and the fixture's line is one of the sites.
+    const stalls = byName.get('loopwatch.eventloop.stalls').points;
+    expect(stalls.reduce((sum: number, p: any) => sum + p.value, 0)).toBe(histogram.count);
     const site = `test/integration/fixtures/metrics-otel.js:${blockingLine('metrics-otel.js')}`;
-    expect(byName.get('loopwatch.eventloop.stalls').points).toEqual([{ attributes: { site }, value: 2 }]);
-    expect(byName.get('loopwatch.eventloop.stall.max').points[0].value).toBe(durations.points[0].value.max);
+    expect(stalls.find((p: any) => p.attributes.site === site)?.value).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...byName.get('loopwatch.eventloop.stall.max').points.map((p: any) => p.value))).toBe(histogram.max);
   });
 });

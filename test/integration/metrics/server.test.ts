@@ -50,7 +50,9 @@ const value = (samples: Sample[], name: string, labels: Record<string, string> =
 describe('/metrics', () => {
   it('shows every family with live values after the app stalled', async () => {
     await withServingFixture(async (port) => {
-      const { body, samples } = await scrapeUntil(port, (s) => value(s, 'loopwatch_eventloop_stalls_total', { site: SITE }) === 3);
+      // The fixture's three stalls at its line. A loaded machine can add real ones (slow startup), and
+      // a capture can lose the race (`unattributed`): counts are checked as lower bounds and sums.
+      const { body, samples } = await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_stalls_total', { site: SITE }) ?? 0) >= 3);
       expect(families(body).sort()).toEqual(
         [
           'loopwatch_eventloop_stalls_total',
@@ -71,10 +73,15 @@ describe('/metrics', () => {
         ].sort(),
       );
       // Three 250 ms stalls: each is in the histogram and in the per-site blocked time.
-      expect(value(samples, 'loopwatch_eventloop_stall_seconds_count')).toBe(3);
+      const count = value(samples, 'loopwatch_eventloop_stall_seconds_count')!;
+      expect(count).toBeGreaterThanOrEqual(3);
+      // Nothing shorter than the 100 ms threshold is a stall; every stall is in the histogram.
       expect(value(samples, 'loopwatch_eventloop_stall_seconds_bucket', { le: '0.1' })).toBe(0);
-      expect(value(samples, 'loopwatch_eventloop_stall_seconds_bucket', { le: '0.5' })).toBe(3);
+      expect(value(samples, 'loopwatch_eventloop_stall_seconds_bucket', { le: '+Inf' })).toBe(count);
+      const sum = (name: string) => samples.filter((s) => s.name === name).reduce((total, s) => total + s.value, 0);
+      expect(sum('loopwatch_eventloop_stalls_total')).toBe(count);
       expect(value(samples, 'loopwatch_eventloop_blocked_seconds_total', { site: SITE })).toBeGreaterThanOrEqual(0.6);
+      expect(sum('loopwatch_eventloop_blocked_seconds_total')).toBeCloseTo(value(samples, 'loopwatch_eventloop_stall_seconds_sum')!, 6);
       expect(value(samples, 'loopwatch_eventloop_time_seconds_total', { state: 'active' })).toBeGreaterThanOrEqual(0.6);
       expect(value(samples, 'loopwatch_info', { mode: 'production' })).toBe(1);
       // Percentiles carry a `percentile` label: `quantile` is reserved for summaries.
@@ -88,7 +95,7 @@ describe('/metrics', () => {
       const { samples } = await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_delay_max_seconds') ?? 0) >= 0.2);
       expect(value(samples, 'loopwatch_eventloop_delay_max_seconds')).toBeLessThan(1);
       // Once the stalls are over, a later scrape only sees an idle loop.
-      await scrapeUntil(port, (s) => value(s, 'loopwatch_eventloop_stalls_total', { site: SITE }) === 3);
+      await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_stalls_total', { site: SITE }) ?? 0) >= 3);
       await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_delay_max_seconds') ?? 1) < 0.1);
     });
   });
