@@ -3,9 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Integration tests spawn real node processes that measure time: on a 2-core machine, running
-    // them all at once would make them measure each other.
-    maxWorkers: 2,
+    // Integration tests spawn real node processes (app + watchdog thread) that measure time: on a
+    // 2-core machine, two files at once made them measure each other (late captures, flaky lines).
+    maxWorkers: 1,
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

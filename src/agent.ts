@@ -102,7 +102,9 @@ export function start(overrides: Partial<Options> = {}): Agent {
   // Only a report needs flushing; without one, exit stays as fast as without loopwatch.
   const needsFlush = options.report !== null;
   if (needsFlush) process.on('exit', onExit);
-  const detachSignals = needsFlush ? flushOnSignals(flush) : () => undefined;
+  // Only when the watchdog can release them at a hang (through the inspector): otherwise a hung
+  // process would ignore SIGTERM. Without them the report is still written after every stall.
+  const detachSignals = needsFlush && reasonNoStacks === null && watchdog !== null ? flushOnSignals(flush) : () => undefined;
 
   const agent: Agent = {
     options,

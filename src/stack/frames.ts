@@ -21,12 +21,17 @@ export interface InspectorCallFrame {
   location: { scriptId: string; lineNumber: number; columnNumber?: number };
 }
 
-/** Deep stacks are cut here: the top frames say where the time goes, the rest costs memory. */
+/** Stacks are kept to this many frames: the top frames say where the time goes, the rest costs memory. */
 export const MAX_FRAMES = 32;
+/**
+ * Frames read to find the site: a dependency's recursion (a compiler, a parser) easily puts the
+ * app's calling line below frame 32.
+ */
+export const MAX_SCANNED_FRAMES = 256;
 
 export function toFrames(callFrames: readonly InspectorCallFrame[], scriptUrls: ReadonlyMap<string, string>): Frame[] {
   const frames: Frame[] = [];
-  for (const callFrame of callFrames.slice(0, MAX_FRAMES)) {
+  for (const callFrame of callFrames.slice(0, MAX_SCANNED_FRAMES)) {
     const url = callFrame.url || scriptUrls.get(callFrame.location.scriptId) || '';
     frames.push(
       mapFrame({
@@ -62,4 +67,11 @@ export function mapFrame(frame: Frame): Frame {
   } catch {
     return frame;
   }
+}
+
+/** The top MAX_FRAMES frames, plus the site when it is deeper (so the report shows how it got there). */
+export function keptFrames(stack: readonly Frame[], site: Frame | null): Frame[] {
+  const top = stack.slice(0, MAX_FRAMES);
+  if (site !== null && !top.includes(site)) top.push(site);
+  return top;
 }

@@ -4,7 +4,8 @@
  */
 import { urlToPath, type Frame } from '../stack/frames';
 
-const MAX_FRAMES = 32;
+/** Deep enough to get past a dependency's recursion to the app's calling line (see MAX_SCANNED_FRAMES). */
+const MAX_FRAMES = 128;
 
 export function callerStack(below: (...args: never[]) => unknown): Frame[] {
   // Read and restored as a property, never called by us.

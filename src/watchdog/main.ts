@@ -12,6 +12,7 @@ import {
   BEAT_INDEX,
   FLUSH_ACK_INDEX,
   HEARTBEAT_MS,
+  READY_INDEX,
   SHARED_BYTES,
   WATCHDOG_MARK,
   nsToMs,
@@ -21,7 +22,12 @@ import {
 } from './shared';
 
 /** The longest the main thread waits for the worker to write the final report at exit. */
-const FLUSH_TIMEOUT_MS = 1000;
+const FLUSH_TIMEOUT_MS = 2000;
+/**
+ * ... and for a worker that has not finished booting (a short script, a loaded machine): the
+ * report it is about to write is the whole point of LOOPWATCH_REPORT.
+ */
+const FLUSH_BOOT_TIMEOUT_MS = 5000;
 
 export interface WatchdogHooks {
   warn(code: WarningCode, message: string): void;
@@ -83,13 +89,15 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     if (alive) worker.postMessage(message);
   };
 
-  const heartbeat = setInterval(() => {
+  /** One heartbeat: a turn of the loop. If it comes late enough, the loop was stalled until now. */
+  const beat = (): void => {
     const now = process.hrtime.bigint();
     const latenessMs = nsToMs(now - lastBeat) - HEARTBEAT_MS;
     lastBeat = now;
     Atomics.store(beats, BEAT_INDEX, now);
     if (latenessMs >= options.thresholdMs) post({ type: 'stall', durationMs: latenessMs, endNs: String(now) });
-  }, HEARTBEAT_MS);
+  };
+  const heartbeat = setInterval(beat, HEARTBEAT_MS);
   heartbeat.unref();
 
   let flushSeq = 0;
@@ -97,9 +105,12 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     post,
     flush(final) {
       if (!alive) return;
+      // The flush itself is a turn of the loop: a stall that just ended (or is ending in
+      // process.exit()) is measured now, before the heartbeat timer would have.
+      beat();
       flushSeq += 1;
       post({ type: 'flush', seq: flushSeq, nowNs: String(process.hrtime.bigint()), final });
-      const deadline = Date.now() + FLUSH_TIMEOUT_MS;
+      const deadline = Date.now() + (Atomics.load(flags, READY_INDEX) === 1 ? FLUSH_TIMEOUT_MS : FLUSH_BOOT_TIMEOUT_MS);
       let acked = Atomics.load(flags, FLUSH_ACK_INDEX);
       while (acked < flushSeq && Date.now() < deadline) {
         Atomics.wait(flags, FLUSH_ACK_INDEX, acked, deadline - Date.now());

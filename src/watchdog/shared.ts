@@ -19,6 +19,8 @@ export const POLL_MS = 10;
 export const SHARED_BYTES = 32;
 export const BEAT_INDEX = 0;
 export const FLUSH_ACK_INDEX = 4;
+/** Int32 slot the worker sets to 1 once it is up: a flush waits longer for a worker still booting. */
+export const READY_INDEX = 5;
 
 /** `globalThis[Symbol.for(RELEASE_SIGNALS_KEY)]()` removes loopwatch's signal listeners (see signals.ts). */
 export const RELEASE_SIGNALS_KEY = 'loopwatch.releaseSignals';

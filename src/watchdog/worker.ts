@@ -6,8 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { StallDetector, RateLimiter, type DetectorEvent } from './detector';
 import { StackCapture } from './capture';
-import { BEAT_INDEX, FLUSH_ACK_INDEX, HEARTBEAT_MS, POLL_MS, RELEASE_SIGNALS_KEY, nsToMs, type FromWatchdog, type ToWatchdog, type WatchdogData } from './shared';
-import { mapFrame, toFrames, type Frame } from '../stack/frames';
+import { BEAT_INDEX, FLUSH_ACK_INDEX, HEARTBEAT_MS, POLL_MS, READY_INDEX, RELEASE_SIGNALS_KEY, nsToMs, type FromWatchdog, type ToWatchdog, type WatchdogData } from './shared';
+import { keptFrames, mapFrame, toFrames, type Frame } from '../stack/frames';
 import { classifyStall } from '../report/classify';
 import type { SlowCall } from '../feature';
 import { siteOf, shortLocation, type AttributionRules } from '../stack/attribution';
@@ -70,6 +70,8 @@ const log = new StallLog(options.log, options.logFormat, options.logLinesPerMinu
 );
 
 let open: OpenStall | null = null;
+/** Stalls the main thread measured whose stack capture is still in flight. */
+const awaitingCapture = new Set<{ stall: OpenStall; durationMs: number; endNs: bigint }>();
 let sections: Record<string, unknown> = {};
 const recentSlowCalls: SlowCall[] = [];
 let reportTimer: NodeJS.Timeout | null = null;
@@ -131,11 +133,13 @@ function takeSample(stall: OpenStall, elapsedMs: number, after?: () => void, eva
         if (stall.stack.length === 0) stall.noStackReason = 'the loop turned before the stack could be captured';
         return;
       }
-      const stack = toFrames(paused.callFrames, paused.scriptUrls);
+      const frames = toFrames(paused.callFrames, paused.scriptUrls);
+      const site = siteOf(frames, rules);
+      const stack = keptFrames(frames, site);
       if (stall.stack.length === 0) {
         stall.captureMs = Math.round(nsToMs(process.hrtime.bigint() - startedNs) * 10) / 10;
         stall.stack = stack;
-        stall.site = siteOf(stack, rules);
+        stall.site = site;
         stall.noStackReason = undefined;
       } else {
         stall.samples.push({ atMs: Math.round(elapsedMs), stack });
@@ -163,20 +167,32 @@ function onHang(stall: OpenStall, elapsedMs: number): void {
       ...siteFields(stall.site),
     });
   };
-  if (stall.capturing === null && capture !== null && (stall.stack.length > 0 || stall.noStackReason?.includes('rate-limited'))) {
-    // A hung thread never runs the report-flushing signal listeners, and while they are installed
-    // SIGTERM cannot kill it: release them, so the signal's default (death) applies again.
-    takeSample(stall, elapsedMs, finish, RELEASE_SIGNALS_EXPRESSION);
-  } else {
-    finish();
-  }
+  // A hung thread never runs the report-flushing signal listeners, and while they are installed
+  // SIGTERM cannot kill it: this sample also releases them, so the signal's default (death) applies
+  // again. It waits for a capture in flight: one pause at a time.
+  const sampleAndRelease = (): void => {
+    if (capture !== null && open === stall) takeSample(stall, elapsedMs, finish, RELEASE_SIGNALS_EXPRESSION);
+    else finish();
+  };
+  if (stall.capturing !== null) void stall.capturing.then(sampleAndRelease);
+  else sampleAndRelease();
 }
 
 /** The main thread measured a stall's exact duration when its loop turned again. */
 async function onStallMeasured(durationMs: number, endNs: bigint): Promise<void> {
   const stall = open;
   open = null;
-  if (stall?.capturing) await stall.capturing;
+  if (stall?.capturing) {
+    // Wait for the capture in flight, unless a flush needs this stall first (see onFlush).
+    const measured = { stall, durationMs, endNs };
+    awaitingCapture.add(measured);
+    await stall.capturing;
+    if (!awaitingCapture.delete(measured)) return;
+  }
+  recordStall(stall, durationMs, endNs);
+}
+
+function recordStall(stall: OpenStall | null, durationMs: number, endNs: bigint): void {
   const record = stallRecord(stall, durationMs, endNs);
   aggregate.add(record);
   logStall(record);
@@ -192,9 +208,9 @@ async function onStallMeasured(durationMs: number, endNs: bigint): Promise<void>
 function stallRecord(stall: OpenStall | null, durationMs: number, endNs: bigint): StallRecord {
   const calls = slowCallsWithin(endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
   const call = calls.reduce<SlowCall | null>((longest, each) => (longest === null || each.durationMs > longest.durationMs ? each : longest), null);
-  const callStack = call ? call.stack.map(mapFrame) : null;
-  const stack = callStack ?? stall?.stack ?? [];
-  const site = callStack ? siteOf(callStack, rules) : (stall?.site ?? null);
+  const callFrames = call ? call.stack.map(mapFrame) : null;
+  const site = callFrames ? siteOf(callFrames, rules) : (stall?.site ?? null);
+  const stack = callFrames ? keptFrames(callFrames, site) : (stall?.stack ?? []);
   const api = call?.api ?? null;
   return {
     at: stall?.at ?? new Date(Date.now() - durationMs).toISOString(),
@@ -290,21 +306,20 @@ function writeReport(reason: string, ongoing: StallRecord | null = ongoingRecord
  */
 function onFlush(seq: number, nowNs: bigint, final: boolean): void {
   try {
+    // The main thread is parked until we answer: it cannot service a capture, so stalls waiting
+    // for one are recorded with what they have.
+    for (const measured of awaitingCapture) recordStall(measured.stall, measured.durationMs, measured.endNs);
+    awaitingCapture.clear();
     if (final) {
       capture?.endNow();
       capture = null;
       const stall = open;
       open = null;
-      // The process exits in the middle of a stall (process.exit() in blocking code, or the stall
-      // was its last act): the heartbeat will never turn again, so measure it here. The watchdog
-      // may not have seen it at all (a stall right after start, before this worker's first poll).
-      const beatNs = stall?.beatNs ?? Atomics.load(beats, BEAT_INDEX);
-      const lateMs = nsToMs(nowNs - beatNs) - HEARTBEAT_MS;
-      if (stall !== null || lateMs >= options.thresholdMs) {
-        const record = stallRecord(stall, lateMs, nowNs);
-        aggregate.add(record);
-        logStall(record);
-      }
+      // The main thread measured (beat) before flushing, so a stall still open here was shorter
+      // than the threshold as the main thread sees it, or its message is lost: record it only
+      // if it is long enough by the shared heartbeat.
+      const lateMs = stall === null ? 0 : nsToMs(nowNs - stall.beatNs) - HEARTBEAT_MS;
+      if (stall !== null && lateMs >= options.thresholdMs) recordStall(stall, lateMs, nowNs);
     }
     writeReport(final ? 'exit' : 'signal', null);
   } finally {
@@ -336,6 +351,8 @@ parentPort?.on('message', (message: ToWatchdog) => {
     warn('LOOPWATCH_INTERNAL', `watchdog error: ${(error as Error).message}`);
   }
 });
+
+Atomics.store(flags, READY_INDEX, 1);
 
 setInterval(() => {
   try {

@@ -19,7 +19,7 @@ describe('the app behaves as without loopwatch', () => {
     expect(result.code).toBe(7);
     expect(result.report.reason).toBe('exit');
     expect(result.report.sites[0]).toMatchObject({ file: path.join(FIXTURES, 'exit-during-stall.js'), line: blockingLine('exit-during-stall.js') });
-    expect(result.report.stalls[0].durationMs).toBeGreaterThanOrEqual(300);
+    expect(result.report.stalls[0].durationMs).toBeGreaterThanOrEqual(500);
   });
 
   it('dies of SIGTERM as it would have, after flushing the report', async () => {
@@ -77,7 +77,7 @@ describe('logging', () => {
     expect(lines).toHaveLength(1);
     const entry = JSON.parse(lines[0]!);
     expect(entry).toMatchObject({ source: 'loopwatch', event: 'stall', file: path.join(FIXTURES, 'cpu-timer.js'), line: blockingLine('cpu-timer.js'), function: 'spin' });
-    expect(entry.durationMs).toBeGreaterThanOrEqual(380);
+    expect(entry.durationMs).toBeGreaterThanOrEqual(580);
   });
 
   it('appends to a file with LOOPWATCH_LOG=<path>, and is silent with LOOPWATCH_LOG=off', async () => {
