@@ -128,6 +128,13 @@ describe('/metrics', () => {
     expect(result.stderr).toContain('LOOPWATCH_METRICS_PORT');
   });
 
+  it('warns with a code when the host cannot be listened on, and the app exits normally', async () => {
+    const result = await runFixture('idle-exit.js', { env: { LOOPWATCH_METRICS_PORT: '0', LOOPWATCH_METRICS_HOST: 'no-such-host.invalid' } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('answer 42\n');
+    expect(result.stderr.match(/LOOPWATCH_METRICS_SERVER_FAILED/g)).toHaveLength(1);
+  });
+
   it('lets the app exit by itself while serving, even with a scraper connected', async () => {
     // An accepted socket that is not unref'd holds the process until the server's 5 s keep-alive
     // timeout closes it: kill at 4 s turns that bug into a failure (a correct run takes ~0.3 s).
