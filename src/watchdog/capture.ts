@@ -31,7 +31,7 @@ export class StackCapture {
    * stack belongs to some later callback, and is dropped.
    */
   async sample(stillBlocked: () => boolean, evaluateWhilePaused?: string): Promise<PausedStack | null> {
-    const session = await this.connect();
+    const { session, enabled } = this.connect();
     const paused = new Promise<InspectorCallFrame[] | null>((resolve) => {
       const timer = setTimeout(() => {
         this.pausedWaiter = null;
@@ -43,7 +43,17 @@ export class StackCapture {
         resolve(frames);
       };
     });
-    await post(session, 'Debugger.pause');
+    // Sent right behind Debugger.enable, without waiting for its answer: the main thread handles
+    // both in one interrupt, in order, which saves a round trip while the stall goes on.
+    const pauseSent = post(session, 'Debugger.pause');
+    try {
+      await enabled;
+      await pauseSent;
+    } catch (error) {
+      this.pausedWaiter = null;
+      await this.end();
+      throw error;
+    }
     const callFrames = await paused;
     if (callFrames === null) return null;
     const valid = stillBlocked();
@@ -79,8 +89,8 @@ export class StackCapture {
     disconnectQuietly(session);
   }
 
-  private async connect(): Promise<inspector.Session> {
-    if (this.session !== null) return this.session;
+  private connect(): { session: inspector.Session; enabled: Promise<void> } {
+    if (this.session !== null) return { session: this.session, enabled: Promise.resolve() };
     const session = new inspector.Session();
     session.connectToMainThread();
     session.on('Debugger.scriptParsed', (message) => {
@@ -97,13 +107,7 @@ export class StackCapture {
       }
     });
     this.session = session;
-    try {
-      await post(session, 'Debugger.enable');
-    } catch (error) {
-      await this.end();
-      throw error;
-    }
-    return session;
+    return { session, enabled: post(session, 'Debugger.enable') };
   }
 }
 
