@@ -5,8 +5,10 @@
  *
  * - Tracked: roots (no parent, plain `Promise.prototype`: Node's internal subclasses are ignored)
  *   and `.then`/`.finally` results made by code (the end of a chain someone may drop).
- * - A tracked promise is observed when a child is made with it as parent: `.then`, `.catch`,
- *   `.finally`, `await`, `Promise.all/race/allSettled/any`, or being returned from an async function.
+ * - A tracked promise is observed when the reaction of a child made with it as parent runs (the
+ *   child's `before` hook): `.then`, `.catch`, `.finally`, `await`, `Promise.all/race/allSettled/any`,
+ *   being returned from an async function. Not at the child's `init`: `await 5` inside an async
+ *   function makes a promise whose parent is that function's own promise, whose reaction never runs.
  * - Two microtask hops after creation, the unobserved ones (only those) go into a
  *   FinalizationRegistry. Collected while still unobserved: never awaited or handled. Still
  *   unobserved and settled at exit: the same.
@@ -45,6 +47,8 @@ interface Tracked {
 
 export function startFloatingDetector(options: FloatingOptions): FloatingDetector {
   const tracked = new WeakMap<Promise<unknown>, Tracked>();
+  /** Children of tracked, unobserved promises: their reaction running observes the parent. */
+  const parentOf = new WeakMap<Promise<unknown>, Tracked>();
   /** Survivors of the two hops, for the exit sweep; removed when collected or observed. */
   const survivors = new Set<Tracked>();
   let current: Array<[Promise<unknown>, Tracked]> = [];
@@ -118,7 +122,7 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
     try {
       if (parent !== undefined) {
         const record = tracked.get(parent);
-        if (record !== undefined && !record.observed) observe(record);
+        if (record !== undefined && !record.observed) parentOf.set(promise, record);
       }
       if (++counter < options.sample) return;
       counter = 0;
@@ -148,6 +152,14 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
     if (record.frames === null) record.frames = record.raw === null ? [] : readCreation(record.raw, record.kind);
     return record.frames;
   }
+  function before(promise: Promise<unknown>): void {
+    try {
+      const record = parentOf.get(promise);
+      if (record !== undefined && !record.observed) observe(record);
+    } catch {
+      // Contained.
+    }
+  }
   function settled(promise: Promise<unknown>): void {
     try {
       const record = tracked.get(promise);
@@ -158,7 +170,7 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
   }
 
   // @types/node types the returned stop function as `Function`.
-  const stopHooks = v8.promiseHooks.createHook({ init, settled }) as () => void;
+  const stopHooks = v8.promiseHooks.createHook({ init, before, settled }) as () => void;
 
   return {
     sweep() {

@@ -1,0 +1,129 @@
+/**
+ * The detector in-process. Collection is forced with V8's gc (exposed at run time), and the exit
+ * path is the detector's own `sweep()`.
+ */
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFloatingDetector, type FloatingDetector } from '../../../src/promises/floating';
+import type { Frame } from '../../../src/stack/frames';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+const hops = async (count = 3) => {
+  // eslint-disable-next-line @typescript-eslint/await-thenable -- a microtask hop, nothing more
+  for (let i = 0; i < count; i++) await null;
+};
+/**
+ * The caller's line as V8 numbers it (vitest maps `error.stack` through its source maps, the
+ * detector reports raw call sites; the agent maps them later).
+ */
+function callerLine(): number {
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const original = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_error, callSites) => callSites;
+  try {
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder, callerLine);
+    return holder.stack![0]!.getLineNumber()!;
+  } finally {
+    Error.prepareStackTrace = original;
+  }
+}
+
+describe('floating promise detector', () => {
+  let detector: FloatingDetector | null = null;
+  let found: Frame[][] = [];
+  const start = (sample = 1) => {
+    found = [];
+    detector = startFloatingDetector({ sample, onFloating: (frames) => found.push(frames) });
+    return detector;
+  };
+  /** Findings made by this file (vitest's own promises are collected during these tests too). */
+  const mine = () => found.filter((frames) => frames[0]?.file === fileURLToPath(import.meta.url));
+  afterEach(() => {
+    detector?.stop();
+    detector = null;
+  });
+
+  async function work(): Promise<number> {
+    // Awaiting a non-promise: V8 makes a promise whose parent is work()'s own promise, which must
+    // not count as someone observing it.
+    // eslint-disable-next-line @typescript-eslint/await-thenable
+    await null;
+    return 1;
+  }
+
+  it('finds a settled, never-observed promise at exit, at the line that created it', async () => {
+    const d = start();
+    // One statement, one line (vitest's transform keeps statements, not line breaks).
+    const created = [callerLine(), work()] as const;
+    await hops(5);
+    d.sweep();
+    expect(mine()).toHaveLength(1);
+    expect(mine()[0]![0]!.line).toBe(created[0]);
+  });
+
+  it('finds one that is garbage-collected unobserved', async () => {
+    start();
+    (() => {
+      work(); // eslint-disable-line @typescript-eslint/no-floating-promises
+    })();
+    await hops(5);
+    for (let round = 0; round < 20 && mine().length === 0; round++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(mine()).toHaveLength(1);
+  });
+
+  it('stays silent for awaited, chained, combined, returned and late-observed promises', async () => {
+    const d = start();
+    await work();
+    await work().then((n) => n + 1);
+    await Promise.all([work(), work()]);
+    work().catch(() => undefined);
+    const returned = async () => work();
+    await returned();
+    const late = work();
+    await hops(5);
+    await late;
+    await hops(5);
+    d.sweep();
+    expect(mine()).toEqual([]);
+  });
+
+  it('reports a dropped .then result, not the promise it chains from', async () => {
+    const d = start();
+    const created = [callerLine(), work().then((n) => n + 1)] as const;
+    await hops(5);
+    d.sweep();
+    expect(mine().map((frames) => frames[0]!.line)).toEqual([created[0]]);
+  });
+
+  it('ignores Promise subclasses (Node internals use them)', async () => {
+    const d = start();
+    class Special<T> extends Promise<T> {}
+    Special.resolve(1); // eslint-disable-line @typescript-eslint/no-floating-promises
+    await hops(5);
+    d.sweep();
+    expect(mine()).toEqual([]);
+  });
+
+  it('samples 1 in N', async () => {
+    const d = start(1000);
+    for (let i = 0; i < 10; i++) work(); // eslint-disable-line @typescript-eslint/no-floating-promises
+    await hops(5);
+    d.sweep();
+    expect(mine().length).toBeLessThanOrEqual(1);
+  });
+
+  it('knows the creation site of a tracked promise (for rejections in debug mode)', () => {
+    const d = start();
+    const [line, promise] = [callerLine(), work()] as const;
+    expect(d.creationOf(promise)?.[0]?.line).toBe(line);
+    return promise;
+  });
+});
