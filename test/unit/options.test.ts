@@ -72,6 +72,41 @@ describe('readOptionsFromEnv', () => {
     expect(readOptionsFromEnv({}).options.metricsPort).toBeNull();
   });
 
+  it('floating-promise detection: off in production, every promise in debug mode, on when a sample rate is set', () => {
+    expect(readOptionsFromEnv({}).options).toMatchObject({ floating: false, floatingSample: 100, floatingIgnore: [] });
+    expect(readOptionsFromEnv({ LOOPWATCH_MODE: 'debug' }).options).toMatchObject({ floating: true, floatingSample: 1 });
+    expect(readOptionsFromEnv({ LOOPWATCH_FLOATING_SAMPLE: '50' }).options).toMatchObject({ floating: true, floatingSample: 50 });
+    expect(readOptionsFromEnv({ LOOPWATCH_FLOATING: 'on' }).options).toMatchObject({ floating: true, floatingSample: 100 });
+    expect(readOptionsFromEnv({ LOOPWATCH_MODE: 'debug', LOOPWATCH_FLOATING: 'off' }).options.floating).toBe(false);
+    expect(readOptionsFromEnv({ LOOPWATCH_FLOATING: 'off', LOOPWATCH_FLOATING_SAMPLE: '10' }).options.floating).toBe(false);
+  });
+
+  it('reads LOOPWATCH_FLOATING_IGNORE as files, folders and file:line entries', () => {
+    const { options, warnings } = readOptionsFromEnv({ LOOPWATCH_FLOATING_IGNORE: ' src/jobs.ts:42 , src/background ,,' });
+    expect(warnings).toEqual([]);
+    expect(options.floatingIgnore).toEqual(['src/jobs.ts:42', 'src/background']);
+  });
+
+  it.each([
+    ['LOOPWATCH_FLOATING', 'sometimes'],
+    ['LOOPWATCH_FLOATING_IGNORE', ':42'],
+    ['LOOPWATCH_FLOATING_IGNORE', 'src/jobs.ts:0'],
+    ['LOOPWATCH_FLOATING_IGNORE', ','],
+  ])('warns with a code and keeps the default for %s=%s', (name, value) => {
+    const { options, warnings } = readOptionsFromEnv({ [name]: value });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.code).toBe('LOOPWATCH_BAD_ENV');
+    expect(warnings[0]!.message).toContain(name);
+    expect(options).toEqual(DEFAULTS);
+  });
+
+  it.each(['0', '-1', 'abc', '2.5'])('warns for LOOPWATCH_FLOATING_SAMPLE=%s and keeps the default rate', (value) => {
+    const { options, warnings } = readOptionsFromEnv({ LOOPWATCH_FLOATING_SAMPLE: value });
+    expect(warnings.map((warning) => warning.code)).toEqual(['LOOPWATCH_BAD_ENV']);
+    // The variable was set, so the user asked for detection: it is on, at the default rate.
+    expect(options).toMatchObject({ floating: true, floatingSample: DEFAULTS.floatingSample });
+  });
+
   it('treats empty and blank values as unset', () => {
     expect(readOptionsFromEnv({ LOOPWATCH_THRESHOLD_MS: '', LOOPWATCH_MODE: '  ' })).toEqual({ options: DEFAULTS, warnings: [] });
   });
