@@ -153,5 +153,13 @@ function validate(options: Options): Options {
   }
   if (!['off', 'production', 'debug'].includes(options.mode)) throw new TypeError('loopwatch: options.mode must be off, production or debug');
   if (options.hangMs < options.thresholdMs) throw new TypeError('loopwatch: options.hangMs must be >= options.thresholdMs');
+  const port = options.metricsPort;
+  if (port !== null && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new TypeError('loopwatch: options.metricsPort must be null or an integer from 0 to 65535');
+  }
+  if (typeof options.metricsHost !== 'string' || options.metricsHost === '') throw new TypeError('loopwatch: options.metricsHost must be a host name or address');
+  if (!Number.isInteger(options.metricsMaxSites) || options.metricsMaxSites < 1) {
+    throw new TypeError('loopwatch: options.metricsMaxSites must be a positive integer');
+  }
   return options;
 }
