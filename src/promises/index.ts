@@ -82,7 +82,7 @@ export const startPromises: Feature = (context) => {
         const found = floatingSites.add(frames);
         if (found === null) return;
         stats.floatingPromises += 1;
-        if (found.first) {
+        if (found.first && found.site !== null) {
           log.line(`promise created at ${where(found.site)} was never awaited or handled`, {
             event: 'floating-promise',
             site: shortLocation(found.site, cwd),

@@ -20,8 +20,11 @@ export interface IgnoreRule {
 }
 
 export interface SiteTable {
-  /** Counts one floating promise; returns its site the first time it is seen (to log it), else null. */
-  add(frames: readonly Frame[]): { site: FloatingSite; first: boolean } | null;
+  /**
+   * Counts one floating promise. Null when it is not a finding (Node's own, loopwatch's, or
+   * allowlisted); `site` is null when the table is full (the promise is counted in `overflow`).
+   */
+  add(frames: readonly Frame[]): { site: FloatingSite | null; first: boolean } | null;
   snapshot(): { sites: FloatingSite[]; overflow: number };
 }
 
@@ -50,7 +53,7 @@ export function createSiteTable(rules: AttributionRules, ignore: readonly Ignore
       }
       if (sites.size >= MAX_FLOATING_SITES) {
         overflow += 1;
-        return null;
+        return { site: null, first: false };
       }
       const fresh: FloatingSite = { ...site, count: 1 };
       sites.set(key, fresh);

@@ -16,15 +16,18 @@ interface Case {
   listener: (typeof LISTENERS)[number];
   via: 'argv' | 'NODE_OPTIONS';
   reason: 'error' | 'string';
+  /** Debug mode adds promise hooks (floating detection, creation sites): they must not change anything either. */
+  agentMode: 'production' | 'debug';
 }
 
 const cases: Case[] = [];
 for (const mode of MODES) {
   for (const listener of LISTENERS) {
-    cases.push({ mode, listener, via: 'argv', reason: 'error' });
-    if (mode !== null && listener !== 'both') cases.push({ mode, listener, via: 'NODE_OPTIONS', reason: 'error' });
+    cases.push({ mode, listener, via: 'argv', reason: 'error', agentMode: 'production' });
+    if (mode !== null && listener !== 'both') cases.push({ mode, listener, via: 'NODE_OPTIONS', reason: 'error', agentMode: 'production' });
+    if (listener !== 'both') cases.push({ mode, listener, via: 'argv', reason: 'error', agentMode: 'debug' });
   }
-  cases.push({ mode, listener: 'none', via: 'argv', reason: 'string' });
+  cases.push({ mode, listener: 'none', via: 'argv', reason: 'string', agentMode: 'production' });
 }
 
 function run(c: Case, agent: 'none' | 'log-off' | 'log-on'): Promise<RunResult> {
@@ -37,6 +40,7 @@ function run(c: Case, agent: 'none' | 'log-off' | 'log-on'): Promise<RunResult> 
       REASON: c.reason,
       NODE_OPTIONS: c.via === 'NODE_OPTIONS' ? flag.join(' ') : undefined,
       LOOPWATCH_LOG: agent === 'log-off' ? 'off' : 'stderr',
+      LOOPWATCH_MODE: c.agentMode,
       // Stall lines (startup can be slow on a loaded machine) are loopwatch lines too; keeping
       // them out keeps this test about rejections.
       LOOPWATCH_THRESHOLD_MS: '600000',
@@ -66,7 +70,7 @@ function withoutLoopwatchLines(stderr: string): string {
 }
 
 describe('unhandled rejections: the app behaves exactly as without loopwatch', () => {
-  it.each(cases)('mode=$mode listener=$listener via=$via reason=$reason', async (c) => {
+  it.each(cases)('mode=$mode listener=$listener via=$via reason=$reason agent=$agentMode', async (c) => {
     const [bare, quiet, logged] = await Promise.all([run(c, 'none'), run(c, 'log-off'), run(c, 'log-on')]);
     expect(bare.signal).toBeNull();
     const baseline = normalizePid(bare.stderr, pidOf(bare.stderr));
@@ -84,6 +88,9 @@ describe('unhandled rejections: the app behaves exactly as without loopwatch', (
     const loopwatchLines = logged.stderr.split('\n').filter((line) => line.startsWith('loopwatch: unhandled rejection:'));
     expect(loopwatchLines).toHaveLength(1);
     expect(loopwatchLines[0]).toContain(c.reason === 'string' ? 'plain string reason' : 'Error: boom');
+    // In debug mode the line also says where the rejected promise was created; not in strict
+    // mode, whose uncaught-exception path hands Node's monitor the reason without the promise.
+    if (c.agentMode === 'debug' && c.mode !== 'strict') expect(loopwatchLines[0]).toContain('the promise was created at test/integration/fixtures/promise-unhandled.js:');
     const section = logged.report?.promises;
     expect(section.unhandledRejections.map((entry: any) => entry.count)).toEqual([1]);
     // The late `.catch` runs only when the process survived the rejection.

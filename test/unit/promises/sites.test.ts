@@ -62,8 +62,10 @@ describe('createSiteTable', () => {
   it('keeps a bounded number of sites and counts the rest', () => {
     const table = createSiteTable(rules, [], '/srv/app');
     for (let line = 1; line <= MAX_FLOATING_SITES + 5; line++) table.add([frame('/srv/app/a.js', line)]);
+    // Still a finding (counted in the metrics), just not a new site.
+    expect(table.add([frame('/srv/app/a.js', MAX_FLOATING_SITES + 99)])).toEqual({ site: null, first: false });
     expect(table.snapshot().sites).toHaveLength(MAX_FLOATING_SITES);
-    expect(table.snapshot().overflow).toBe(5);
+    expect(table.snapshot().overflow).toBe(6);
   });
 
   it('skips ignored and internal sites', () => {
