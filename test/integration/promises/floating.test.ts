@@ -78,6 +78,19 @@ describe('floating promises: settings', () => {
     expect(other.report.promises.floating).toHaveLength(1);
   });
 
+  it('name ES modules by path, and log JSON lines with LOOPWATCH_LOG_FORMAT=json', async () => {
+    const file = path.join(FIXTURES, 'promise-esm.mjs');
+    const result = await run('promise-esm.mjs', { LOOPWATCH_MODE: 'debug', LOOPWATCH_LOG_FORMAT: 'json' });
+    expect(result.code).toBe(0);
+    expect(result.report.promises.floating).toEqual([{ file, line: floatingLine(file), column: expect.any(Number), function: 'record', count: 1 }]);
+    const lines = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.event === 'floating-promise');
+    expect(lines).toMatchObject([{ source: 'loopwatch', site: `test/integration/fixtures/promise-esm.mjs:${floatingLine(file)}`, function: 'record' }]);
+  });
+
   it('map TypeScript creation lines through source maps', async () => {
     const source = path.join(FIXTURES, 'promise-ts', 'jobs.ts');
     const out = tempDir('loopwatch-promise-ts-');
