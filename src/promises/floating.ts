@@ -9,8 +9,8 @@
  *   child's `before` hook): `.then`, `.catch`, `.finally`, `await`, `Promise.all/race/allSettled/any`,
  *   being returned from an async function. Not at the child's `init`: `await 5` inside an async
  *   function makes a promise whose parent is that function's own promise, whose reaction never runs.
- * - Two microtask hops after creation, the unobserved ones (only those) go into a
- *   FinalizationRegistry. Collected while still unobserved: never awaited or handled. Still
+ * - Two microtask hops after creation, the unobserved ones that nobody waits on (no pending child)
+ *   go into a FinalizationRegistry: only those pay for formatting their stack. Collected while still unobserved: never awaited or handled. Still
  *   unobserved and settled at exit: the same.
  *
  * An exception thrown inside a promise hook kills the process: every hook body is guarded.
@@ -41,6 +41,12 @@ interface Tracked {
   frames: Frame[] | null;
   observed: boolean;
   settled: boolean;
+  /**
+   * Children made from it whose reaction has not run yet: someone waits on it (an `await` of a
+   * pending promise), so it will be observed when it settles. The child V8 makes for `await 5`
+   * with the async function's own promise as parent settles at once, and stops counting.
+   */
+  claims: number;
   /** Set once it survived the two hops unobserved: it is in the registry and the exit list. */
   ref: WeakRef<Promise<unknown>> | null;
 }
@@ -101,7 +107,7 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
   const secondHop = (batch: Array<[Promise<unknown>, Tracked]>): void => {
     try {
       for (const [promise, record] of batch) {
-        if (record.observed) continue;
+        if (record.observed || record.claims > 0) continue;
         // Formatted now, for the few still unobserved: the registry's held value must not keep
         // the raw stack (its frames may reference objects that reference the promise).
         record.frames = framesOf(record);
@@ -122,7 +128,10 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
     try {
       if (parent !== undefined) {
         const record = tracked.get(parent);
-        if (record !== undefined && !record.observed) parentOf.set(promise, record);
+        if (record !== undefined && !record.observed) {
+          parentOf.set(promise, record);
+          record.claims += 1;
+        }
       }
       if (++counter < options.sample) return;
       counter = 0;
@@ -130,7 +139,7 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
       // Children are sorted out at once with a 3-frame peek: most are an `await`'s throwaway.
       const kind = parent === undefined ? 'root' : classifyChild(init);
       if (kind === 'internal') return;
-      const record: Tracked = { kind, raw: captureRaw(init), frames: null, observed: false, settled: false, ref: null };
+      const record: Tracked = { kind, raw: captureRaw(init), frames: null, observed: false, settled: false, claims: 0, ref: null };
       tracked.set(promise, record);
       current.push([promise, record]);
       if (!hopScheduled) scheduleHops();
@@ -164,6 +173,13 @@ export function startFloatingDetector(options: FloatingOptions): FloatingDetecto
     try {
       const record = tracked.get(promise);
       if (record !== undefined) record.settled = true;
+      // A child settled before its reaction ran (`before` would have observed the parent): it
+      // was no one waiting.
+      const parent = parentOf.get(promise);
+      if (parent !== undefined && !parent.observed) {
+        parent.claims -= 1;
+        parentOf.delete(promise);
+      }
     } catch {
       // Contained.
     }

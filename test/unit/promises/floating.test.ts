@@ -95,6 +95,36 @@ describe('floating promise detector', () => {
     expect(mine()).toEqual([]);
   });
 
+  const slow = async (ms: number) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return ms;
+  };
+
+  it('finds a dropped promise that was still pending at the check, once it settled', async () => {
+    const d = start();
+    const created = [callerLine(), slow(20)] as const;
+    await hops(5);
+    d.sweep(); // still pending: not yet a finding
+    expect(mine()).toEqual([]);
+    await created[1];
+    // Awaiting it above observed it; a second, truly dropped one:
+    const dropped = [callerLine(), slow(20)] as const;
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    d.sweep();
+    expect(mine().map((frames) => frames[0]!.line)).toEqual([dropped[0]]);
+  });
+
+  it('stays silent for a pending promise someone is already waiting on', async () => {
+    const d = start();
+    const pending = slow(20);
+    const waiter = (async () => pending)();
+    await hops(5);
+    await waiter;
+    await hops(5);
+    d.sweep();
+    expect(mine()).toEqual([]);
+  });
+
   it('reports a dropped .then result, not the promise it chains from', async () => {
     const d = start();
     const created = [callerLine(), work().then((n) => n + 1)] as const;
