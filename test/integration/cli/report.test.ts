@@ -105,7 +105,7 @@ describe('usage errors: one line, exit code 2', () => {
   it('no command: the usage on stderr, exit code 2; --help: on stdout, exit code 0', async () => {
     const bare = await runCli([]);
     expect(bare.code).toBe(2);
-    expect(bare.stderr).toMatch(/^usage:\n  loopwatch report/);
+    expect(bare.stderr).toMatch(/^usage:\n {2}loopwatch report/);
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('loopwatch demo');
