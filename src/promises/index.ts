@@ -76,7 +76,15 @@ export const startPromises: Feature = (context) => {
   });
 
   if (options.floating) {
-    detector = startFloatingDetector({
+    try {
+      detector = startDetector();
+    } catch (error) {
+      // The rejection half is already running and must be stopped by our stop(): contain this.
+      context.warn('LOOPWATCH_INTERNAL', `floating-promise detection could not start (${(error as Error).message}); the rest of loopwatch runs`);
+    }
+  }
+  function startDetector(): FloatingDetector {
+    return startFloatingDetector({
       sample: Math.max(1, Math.floor(options.floatingSample)),
       onFloating(frames) {
         const found = floatingSites.add(frames);
