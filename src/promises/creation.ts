@@ -52,7 +52,7 @@ export function captureRaw(hook: Hook, frames = CREATION_FRAMES): RawStack {
  * the function is entered: the line that created it is the caller's.
  */
 export function readCreation(raw: RawStack, kind: 'root' | 'chain'): Frame[] {
-  const callSites = format(raw);
+  const callSites = withoutHookDispatch(format(raw));
   let index = kind === 'root' && callSites[0]?.getFileName() ? 1 : 0;
   while (index < callSites.length && !callSites[index]!.getFileName()) index += 1;
   return callSites.slice(index).map(toFrame);
@@ -64,10 +64,25 @@ export function readCreation(raw: RawStack, kind: 'root' | 'chain'): Frame[] {
  * `.then(undefined, f)`: its result handles errors, dropping it is fine).
  */
 export function classifyChild(hook: Hook): 'chain' | 'internal' {
-  const callSites = format(captureRaw(hook, CHILD_FRAMES));
+  const callSites = withoutHookDispatch(format(captureRaw(hook, CHILD_FRAMES + HOOK_DISPATCH_FRAMES)));
   if (!isBuiltin(callSites[0], 'then')) return 'internal';
   const next = isBuiltin(callSites[1], 'finally') ? callSites[2] : callSites[1];
   return next !== undefined && next.getFileName() ? 'chain' : 'internal';
+}
+
+/**
+ * When more than one promise hook is installed (the app's own, or async_hooks, which loopwatch's
+ * debug mode enables too), Node calls ours from a dispatcher in `node:internal/promise_hooks`:
+ * those frames sit between our hook and the code that made the promise.
+ */
+const HOOK_DISPATCH_FRAMES = 2;
+function withoutHookDispatch(callSites: NodeJS.CallSite[]): NodeJS.CallSite[] {
+  let index = 0;
+  while (index < callSites.length && isHookDispatch(callSites[index]!.getFileName())) index += 1;
+  return index === 0 ? callSites : callSites.slice(index);
+}
+function isHookDispatch(file: string | null | undefined): boolean {
+  return file === 'node:internal/promise_hooks' || file === 'node:internal/async_hooks';
 }
 
 function isBuiltin(callSite: NodeJS.CallSite | undefined, name: string): boolean {

@@ -13,6 +13,11 @@ import { observeRejections } from './rejections';
 import { startFloatingDetector, type FloatingDetector } from './floating';
 import { createSiteTable, parseIgnoreRule, siteOf, type IgnoreRule } from './sites';
 import { createRejectionTable, type RejectionEntry } from './rejection-table';
+import { trackCallbackContexts, type StallContextTracker } from './stall-context';
+import { siteOf as stackSiteOf } from '../stack/attribution';
+
+/** Stall contexts kept in the report (the most recent). */
+const MAX_STALL_CONTEXTS = 50;
 
 export const startPromises: Feature = (context) => {
   const { options, stats } = context;
@@ -101,6 +106,33 @@ export const startPromises: Feature = (context) => {
       },
     });
   }
+  // Debug mode: which async callback each stall ran in, and where it was scheduled.
+  let contexts: StallContextTracker | null = null;
+  const stallContexts: Array<{ durationMs: number; site: string | null; type: string; callbackMs: number; scheduledAt: Frame | null }> = [];
+  if (options.mode === 'debug') {
+    try {
+      contexts = trackCallbackContexts(options.thresholdMs / 2);
+      const tracker = contexts;
+      context.onStall((stall) => {
+        const found = tracker.find(stall.durationMs, 10_000);
+        if (found === null) return;
+        const scheduledAt = stackSiteOf(found.scheduledAt.map(mapFrame), rules);
+        stallContexts.push({ durationMs: stall.durationMs, site: stall.site, type: found.type, callbackMs: Math.round(found.durationMs), scheduledAt });
+        if (stallContexts.length > MAX_STALL_CONTEXTS) stallContexts.shift();
+        log.line(`the ${Math.round(stall.durationMs)} ms stall${stall.site !== null ? ` at ${stall.site}` : ''} ran in a ${found.type} callback${scheduledAt !== null ? ` scheduled at ${where(scheduledAt)}` : ''}`, {
+          event: 'stall-context',
+          type: found.type,
+          site: stall.site,
+          scheduledAt: scheduledAt === null ? null : shortLocation(scheduledAt, cwd),
+        });
+        context.markDirty();
+      });
+      context.addReportSection('stallContexts', () => stallContexts.map((entry) => ({ ...entry })));
+    } catch (error) {
+      context.warn('LOOPWATCH_INTERNAL', `stall contexts could not start (${(error as Error).message}); the rest of loopwatch runs`);
+    }
+  }
+
   // At exit nothing can observe a promise any more: settled, unobserved ones are floating. This
   // listener is registered before the agent's report flush, so the report includes them.
   const onExit = (): void => {
@@ -127,6 +159,7 @@ export const startPromises: Feature = (context) => {
     stopRejections();
     if (later !== null) clearImmediate(later);
     detector?.stop();
+    contexts?.stop();
     process.removeListener('exit', onExit);
     log.close();
   };

@@ -66,6 +66,19 @@ describe('floating promise detector', () => {
     expect(mine()[0]![0]!.line).toBe(created[0]);
   });
 
+  it('finds the right line when the app has promise hooks of its own (Node then dispatches to ours)', async () => {
+    const stopAppHook = v8.promiseHooks.onInit(() => undefined) as () => void;
+    try {
+      const d = start();
+      const created = [callerLine(), work()] as const;
+      await hops(5);
+      d.sweep();
+      expect(mine().map((frames) => frames[0]!.line)).toEqual([created[0]]);
+    } finally {
+      stopAppHook();
+    }
+  });
+
   it('finds one that is garbage-collected unobserved', async () => {
     start();
     (() => {
