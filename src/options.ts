@@ -63,6 +63,12 @@ export interface Options {
    * @default []
    */
   floatingIgnore: string[];
+  /**
+   * `LOOPWATCH_STALL_CONTEXT`: in debug mode, also name the async callback each stall ran in and
+   * where it was scheduled (async_hooks with a stack per resource: costly). Ignored outside debug mode.
+   * @default false
+   */
+  stallContext: boolean;
 }
 
 export const DEFAULTS: Readonly<Options> = Object.freeze({
@@ -88,6 +94,7 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   floating: false,
   floatingSample: 100,
   floatingIgnore: [],
+  stallContext: false,
 });
 
 /** The debug-mode threshold, like asyncio debug mode but twice as strict. */
@@ -206,6 +213,7 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     floating,
     floatingSample,
     floatingIgnore,
+    stallContext: flag('LOOPWATCH_STALL_CONTEXT', DEFAULTS.stallContext),
   };
   return { options, warnings };
 }

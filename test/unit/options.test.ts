@@ -81,6 +81,14 @@ describe('readOptionsFromEnv', () => {
     expect(readOptionsFromEnv({ LOOPWATCH_FLOATING: 'off', LOOPWATCH_FLOATING_SAMPLE: '10' }).options.floating).toBe(false);
   });
 
+  it('reads LOOPWATCH_STALL_CONTEXT (off unless asked for)', () => {
+    expect(readOptionsFromEnv({ LOOPWATCH_MODE: 'debug' }).options.stallContext).toBe(false);
+    expect(readOptionsFromEnv({ LOOPWATCH_MODE: 'debug', LOOPWATCH_STALL_CONTEXT: 'yes' }).options.stallContext).toBe(true);
+    const { options, warnings } = readOptionsFromEnv({ LOOPWATCH_STALL_CONTEXT: 'maybe' });
+    expect(warnings.map((warning) => warning.code)).toEqual(['LOOPWATCH_BAD_ENV']);
+    expect(options).toEqual(DEFAULTS);
+  });
+
   it('reads LOOPWATCH_FLOATING_IGNORE as files, folders and file:line entries', () => {
     const { options, warnings } = readOptionsFromEnv({ LOOPWATCH_FLOATING_IGNORE: ' src/jobs.ts:42 , src/background ,,' });
     expect(warnings).toEqual([]);
