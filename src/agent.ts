@@ -158,6 +158,9 @@ function validate(options: Options): Options {
     throw new TypeError('loopwatch: options.metricsPort must be null or an integer from 0 to 65535');
   }
   if (typeof options.metricsHost !== 'string' || options.metricsHost === '') throw new TypeError('loopwatch: options.metricsHost must be a host name or address');
+  if (!Number.isInteger(options.floatingSample) || options.floatingSample < 1) {
+    throw new TypeError('loopwatch: options.floatingSample must be a positive integer (1 = every promise)');
+  }
   if (!Number.isInteger(options.metricsMaxSites) || options.metricsMaxSites < 1) {
     throw new TypeError('loopwatch: options.metricsMaxSites must be a positive integer');
   }

@@ -9,6 +9,7 @@ describe('start() (programmatic API)', () => {
     [{ metricsPort: 70000 }, /metricsPort/],
     [{ metricsHost: '' }, /metricsHost/],
     [{ metricsMaxSites: 0 }, /metricsMaxSites/],
+    [{ floatingSample: 0.5 }, /floatingSample/],
   ])('throws a TypeError on misuse: %o', (options, message) => {
     expect(() => start(options)).toThrow(TypeError);
     expect(() => start(options)).toThrow(message);
