@@ -2,18 +2,30 @@
  * What `--require loopwatch/preload` runs: options from the environment, start, and nothing that
  * can throw into the app.
  */
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, workerData } from 'node:worker_threads';
 import { readOptionsFromEnv } from './options';
 import { warn } from './warn';
 import { start } from './agent';
+import { registerThread } from './threads/register';
+import { WATCHDOG_MARK } from './watchdog/shared';
+
+const REGISTERED = Symbol.for('loopwatch.thread');
 
 function preload(): void {
-  // A preload inherited by the app's worker threads must not start a second watchdog.
-  if (!isMainThread) return;
+  // The watchdog's own worker is started without the preload; this guards against it anyway.
+  if (!isMainThread && (workerData as Record<string, unknown> | null)?.[WATCHDOG_MARK] === true) return;
   const { options, warnings } = readOptionsFromEnv(process.env);
-  for (const warning of warnings) warn(warning.code, warning.message);
+  // A worker thread inherits the environment: the main thread already printed these.
+  if (isMainThread) for (const warning of warnings) warn(warning.code, warning.message);
   if (options.mode === 'off') return;
-  start(options);
+  if (isMainThread) {
+    start(options);
+    return;
+  }
+  // An app worker thread: the process's one watchdog watches it too; never a second watchdog.
+  const holder = globalThis as Record<symbol, unknown>;
+  if (holder[REGISTERED] !== undefined) return;
+  holder[REGISTERED] = registerThread(options, warn);
 }
 
 try {

@@ -37,6 +37,8 @@ export interface StallRecord {
 }
 
 export interface SiteRecord extends Frame {
+  /** The thread the site blocked: 0 for the main thread, else the worker's `threadId`. */
+  threadId: number;
   api: string | null;
   kind: string;
   count: number;
@@ -81,7 +83,9 @@ export class StallAggregate {
       bump(this.unattributed, stall.durationMs);
       return;
     }
-    const key = `${stall.site.file}:${stall.site.line}`;
+    // Per thread: the same line blocking the main thread and a worker are different problems
+    // (a worker blocking is often the intended fix for the main thread blocking).
+    const key = `${stall.threadId}:${stall.site.file}:${stall.site.line}`;
     const existing = this.sites.get(key);
     if (existing !== undefined) {
       bump(existing, stall.durationMs);
@@ -96,6 +100,7 @@ export class StallAggregate {
     if (this.sites.size >= this.maxSites) this.evictSmallest();
     this.sites.set(key, {
       ...stall.site,
+      threadId: stall.threadId,
       api: stall.api,
       kind: stall.kind,
       count: 1,

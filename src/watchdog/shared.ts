@@ -49,6 +49,28 @@ export type ToWatchdog =
   /** The latest snapshot of each feature's report section (see FeatureContext.addReportSection). */
   | { type: 'sections'; sections: Record<string, unknown> };
 
+/**
+ * The BroadcastChannel that app worker threads and the watchdog share (one per process: channels
+ * never cross processes). An app worker's preload cannot reach the watchdog any other way: the
+ * watchdog's Worker object and port belong to the main thread.
+ */
+export function threadsChannelName(pid: number): string {
+  return `loopwatch:threads:${pid}`;
+}
+
+/**
+ * App worker thread <-> watchdog, on the threads channel. A message posted before the receiver's
+ * channel exists is lost, so the watchdog says `hello` when it starts and every registered thread
+ * answers by registering again.
+ */
+export type ThreadMessage =
+  | { type: 'hello' }
+  /** `shared` holds the thread's heartbeat at BEAT_INDEX, like the main thread's buffer. */
+  | { type: 'register'; threadId: number; shared: SharedArrayBuffer }
+  | { type: 'unregister'; threadId: number }
+  | { type: 'stall'; threadId: number; durationMs: number; endNs: string }
+  | { type: 'slow-call'; threadId: number; call: SlowCall };
+
 /** Watchdog -> main thread. */
 export type FromWatchdog =
   | { type: 'warning'; code: WarningCode; message: string }

@@ -3,10 +3,24 @@
  * captures where (inspector), re-samples long stalls, and writes the report and a log line itself:
  * a hung main thread can do none of that. It owns the stall aggregate and the report file.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { StallDetector, RateLimiter, type DetectorEvent } from './detector';
-import { StackCapture } from './capture';
-import { BEAT_INDEX, FLUSH_ACK_INDEX, HEARTBEAT_MS, POLL_MS, READY_INDEX, RELEASE_SIGNALS_KEY, nsToMs, type FromWatchdog, type ToWatchdog, type WatchdogData } from './shared';
+import { StackCapture, type PausedStack } from './capture';
+import { ThreadStackCapture } from './thread-capture';
+import {
+  BEAT_INDEX,
+  FLUSH_ACK_INDEX,
+  HEARTBEAT_MS,
+  POLL_MS,
+  READY_INDEX,
+  RELEASE_SIGNALS_KEY,
+  nsToMs,
+  threadsChannelName,
+  type FromWatchdog,
+  type ThreadMessage,
+  type ToWatchdog,
+  type WatchdogData,
+} from './shared';
 import { keptFrames, mapFrame, toFrames, type Frame } from '../stack/frames';
 import { classifyStall } from '../report/classify';
 import type { SlowCall } from '../feature';
@@ -23,6 +37,8 @@ const REPORT_DEBOUNCE_MS = 1000;
 const RELEASE_SIGNALS_EXPRESSION = `globalThis[Symbol.for('${RELEASE_SIGNALS_KEY}')]?.()`;
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
+/** App worker threads watched at once; more are not watched (memory and poll time stay bounded). */
+const MAX_THREADS = 256;
 
 interface OpenStall {
   beatNs: bigint;
@@ -36,11 +52,36 @@ interface OpenStall {
   samples: StallRecord['samples'];
   noStackReason: string | undefined;
   capturing: Promise<void> | null;
+  /** How long the stall had lasted at the last stack in hand: the thread was alive until then. */
+  aliveMs?: number;
+}
+
+/** What pauses a thread and reads its stack: the main thread's session, or a worker thread's. */
+interface Sampler {
+  sample(stillBlocked: () => boolean, evaluateWhilePaused?: string): Promise<PausedStack | null>;
+  end(): Promise<void>;
+  endNow(): void;
+}
+
+interface Measured {
+  stall: OpenStall;
+  durationMs: number;
+  endNs: bigint;
+}
+
+/** One watched event loop: the main thread (threadId 0) or an app worker thread that registered. */
+interface Watched {
+  threadId: number;
+  beats: BigInt64Array;
+  detector: StallDetector;
+  capture: Sampler | null;
+  open: OpenStall | null;
+  /** Stalls the thread measured whose stack capture is still in flight. */
+  awaitingCapture: Set<Measured>;
 }
 
 const data = workerData as WatchdogData;
 const options = data.options;
-const beats = new BigInt64Array(data.shared);
 const flags = new Int32Array(data.shared);
 const rules: AttributionRules = { appPaths: options.appPaths, agentRoots: data.agentRoots };
 const reportPath = options.report === null ? null : expandPath(options.report, data.pid);
@@ -54,26 +95,34 @@ const context: ReportContext = {
   ...(data.canCapture ? {} : { stacksUnavailable: 'inspector unavailable or in use by a debugger' }),
 };
 
-const detector = new StallDetector({
-  thresholdMs: options.thresholdMs,
-  hangMs: options.hangMs,
-  heartbeatMs: HEARTBEAT_MS,
-  sampleIntervalMs: options.sampleIntervalMs,
-  maxSamples: options.maxSamples,
-});
+function newDetector(): StallDetector {
+  return new StallDetector({
+    thresholdMs: options.thresholdMs,
+    hangMs: options.hangMs,
+    heartbeatMs: HEARTBEAT_MS,
+    sampleIntervalMs: options.sampleIntervalMs,
+    maxSamples: options.maxSamples,
+  });
+}
 const aggregate = new StallAggregate(options.maxSites, options.maxStalls);
 const captureLimiter = new RateLimiter(options.maxCapturesPerMinute, 60_000, Date.now());
-let capture: StackCapture | null = data.canCapture ? new StackCapture() : null;
+const main: Watched = {
+  threadId: 0,
+  beats: new BigInt64Array(data.shared),
+  detector: newDetector(),
+  capture: data.canCapture ? new StackCapture() : null,
+  open: null,
+  awaitingCapture: new Set(),
+};
+/** App worker threads, by threadId. */
+const threads = new Map<number, Watched>();
 const warnedOnce = new Set<string>();
 const log = new StallLog(options.log, options.logFormat, options.logLinesPerMinute, (message) =>
   warn('LOOPWATCH_LOG_UNWRITABLE', message),
 );
 
-let open: OpenStall | null = null;
-/** Stalls the main thread measured whose stack capture is still in flight. */
-const awaitingCapture = new Set<{ stall: OpenStall; durationMs: number; endNs: bigint }>();
 let sections: Record<string, unknown> = {};
-const recentSlowCalls: SlowCall[] = [];
+const recentSlowCalls: Array<{ threadId: number; call: SlowCall }> = [];
 let reportTimer: NodeJS.Timeout | null = null;
 let reportDirty = false;
 
@@ -88,14 +137,19 @@ function warn(code: WarningCode, message: string): void {
 }
 
 function tick(): void {
-  const beatNs = Atomics.load(beats, BEAT_INDEX);
-  for (const event of detector.poll(nsToMs(process.hrtime.bigint()), nsToMs(beatNs))) handle(event, beatNs);
+  poll(main);
+  for (const watched of threads.values()) poll(watched);
 }
 
-function handle(event: DetectorEvent, beatNs: bigint): void {
+function poll(watched: Watched): void {
+  const beatNs = Atomics.load(watched.beats, BEAT_INDEX);
+  for (const event of watched.detector.poll(nsToMs(process.hrtime.bigint()), nsToMs(beatNs))) handle(watched, event, beatNs);
+}
+
+function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
   switch (event.type) {
     case 'stall-start': {
-      open = {
+      const open: OpenStall = {
         beatNs,
         at: new Date(Date.now() - event.elapsedMs).toISOString(),
         detectedAfterMs: event.elapsedMs,
@@ -105,34 +159,40 @@ function handle(event: DetectorEvent, beatNs: bigint): void {
         noStackReason: undefined,
         capturing: null,
       };
-      if (capture === null) open.noStackReason = 'stack capture unavailable';
+      watched.open = open;
+      if (watched.capture === null) open.noStackReason = 'stack capture unavailable';
       else if (!captureLimiter.tryTake(Date.now())) open.noStackReason = 'stack capture rate-limited (LOOPWATCH_MAX_CAPTURES_PER_MIN)';
-      else takeSample(open, 0);
+      else takeSample(watched, open, 0);
       return;
     }
-    case 'sample':
-      if (open !== null && open.capturing === null && open.stack.length > 0) takeSample(open, event.elapsedMs);
+    case 'sample': {
+      const open = watched.open;
+      if (open !== null && open.capturing === null && open.stack.length > 0) takeSample(watched, open, event.elapsedMs);
       return;
+    }
     case 'hang':
-      if (open !== null) onHang(open, event.elapsedMs);
+      if (watched.open !== null) onHang(watched, watched.open, event.elapsedMs);
       return;
     case 'stall-resumed':
-      void capture?.end();
+      void watched.capture?.end();
       return;
   }
 }
 
-function takeSample(stall: OpenStall, elapsedMs: number, after?: () => void, evaluateWhilePaused?: string): void {
-  const current = capture;
+function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after?: () => void, evaluateWhilePaused?: string): void {
+  const current = watched.capture;
   if (current === null) return;
   const startedNs = process.hrtime.bigint();
   stall.capturing = current
-    .sample(() => Atomics.load(beats, BEAT_INDEX) === stall.beatNs, evaluateWhilePaused)
+    .sample(() => Atomics.load(watched.beats, BEAT_INDEX) === stall.beatNs, evaluateWhilePaused)
     .then((paused) => {
       if (paused === null) {
+        // worker.terminate() runs no exit handler: the inspector not listing the thread is how we learn it is gone.
+        if (current instanceof ThreadStackCapture && current.gone) forgetThread(watched);
         if (stall.stack.length === 0) stall.noStackReason = 'the loop turned before the stack could be captured';
         return;
       }
+      stall.aliveMs = nsToMs(process.hrtime.bigint() - stall.beatNs) - HEARTBEAT_MS;
       const frames = toFrames(paused.callFrames, paused.scriptUrls);
       const site = siteOf(frames, rules);
       const stack = keptFrames(frames, site);
@@ -147,8 +207,13 @@ function takeSample(stall: OpenStall, elapsedMs: number, after?: () => void, eva
     })
     .catch((error: unknown) => {
       stall.noStackReason = 'stack capture failed';
+      if (watched !== main) {
+        // A worker thread can go away mid-capture; the next stall tries again with a new session.
+        void current.end();
+        return;
+      }
       warn('LOOPWATCH_NO_INSPECTOR', `stack capture failed (${(error as Error).message}); stalls are still timed, without stacks`);
-      capture = null;
+      main.capture = null;
     })
     .finally(() => {
       stall.capturing = null;
@@ -156,14 +221,18 @@ function takeSample(stall: OpenStall, elapsedMs: number, after?: () => void, eva
     });
 }
 
-function onHang(stall: OpenStall, elapsedMs: number): void {
+function onHang(watched: Watched, stall: OpenStall, elapsedMs: number): void {
   const finish = (): void => {
+    // A worker thread ended by terminate() looks hung forever: only a thread the inspector still
+    // lists is reported (without an inspector, worker-thread hangs are not reported at all).
+    if (watched !== main && (watched.capture === null || !threads.has(watched.threadId))) return;
     const where = stall.site !== null ? ` at ${shortLocation(stall.site, data.cwd)} (${stall.site.function})` : '';
-    writeReport('hang');
+    writeReport('hang', ongoingRecord(watched, process.hrtime.bigint()));
     const written = reportPath !== null ? `; report written to ${reportPath}` : '';
-    log.always(`event loop blocked for ${Math.round(elapsedMs)} ms and still blocked${where}${written}`, {
+    log.always(`event loop blocked for ${Math.round(elapsedMs)} ms and still blocked${where}${inThread(watched.threadId)}${written}`, {
       event: 'hang',
       elapsedMs: Math.round(elapsedMs),
+      threadId: watched.threadId,
       ...siteFields(stall.site),
     });
   };
@@ -171,32 +240,34 @@ function onHang(stall: OpenStall, elapsedMs: number): void {
   // SIGTERM cannot kill it: this sample also releases them, so the signal's default (death) applies
   // again. It waits for a capture in flight: one pause at a time.
   const sampleAndRelease = (): void => {
-    if (capture !== null && open === stall) takeSample(stall, elapsedMs, finish, RELEASE_SIGNALS_EXPRESSION);
-    else finish();
+    if (watched.capture !== null && watched.open === stall) {
+      // Signal listeners live on the main thread only.
+      takeSample(watched, stall, elapsedMs, finish, watched === main ? RELEASE_SIGNALS_EXPRESSION : undefined);
+    } else finish();
   };
   if (stall.capturing !== null) void stall.capturing.then(sampleAndRelease);
   else sampleAndRelease();
 }
 
-/** The main thread measured a stall's exact duration when its loop turned again. */
-async function onStallMeasured(durationMs: number, endNs: bigint): Promise<void> {
-  const stall = open;
-  open = null;
+/** A thread measured a stall's exact duration when its loop turned again. */
+async function onStallMeasured(watched: Watched, durationMs: number, endNs: bigint): Promise<void> {
+  const stall = watched.open;
+  watched.open = null;
   if (stall?.capturing) {
     // Wait for the capture in flight, unless a flush needs this stall first (see onFlush).
     const measured = { stall, durationMs, endNs };
-    awaitingCapture.add(measured);
+    watched.awaitingCapture.add(measured);
     await stall.capturing;
-    if (!awaitingCapture.delete(measured)) return;
+    if (!watched.awaitingCapture.delete(measured)) return;
   }
-  recordStall(stall, durationMs, endNs);
+  recordStall(watched.threadId, stall, durationMs, endNs);
 }
 
-function recordStall(stall: OpenStall | null, durationMs: number, endNs: bigint): void {
-  const record = stallRecord(stall, durationMs, endNs);
+function recordStall(threadId: number, stall: OpenStall | null, durationMs: number, endNs: bigint): void {
+  const record = stallRecord(threadId, stall, durationMs, endNs);
   aggregate.add(record);
   logStall(record);
-  send({ type: 'stall', durationMs, site: record.site ? shortLocation(record.site, data.cwd) : null, api: record.api, kind: record.kind, threadId: 0 });
+  send({ type: 'stall', durationMs, site: record.site ? shortLocation(record.site, data.cwd) : null, api: record.api, kind: record.kind, threadId });
   scheduleReport();
 }
 
@@ -205,8 +276,8 @@ function recordStall(stall: OpenStall | null, durationMs: number, endNs: bigint)
  * inside it. A sync call's own stack beats the inspector's: a pause cannot land inside a native
  * call, so it lands late, after the caller moved on.
  */
-function stallRecord(stall: OpenStall | null, durationMs: number, endNs: bigint): StallRecord {
-  const calls = slowCallsWithin(endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
+function stallRecord(threadId: number, stall: OpenStall | null, durationMs: number, endNs: bigint): StallRecord {
+  const calls = slowCallsWithin(threadId, endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
   const call = calls.reduce<SlowCall | null>((longest, each) => (longest === null || each.durationMs > longest.durationMs ? each : longest), null);
   const callFrames = call ? call.stack.map(mapFrame) : null;
   const site = callFrames ? siteOf(callFrames, rules) : (stall?.site ?? null);
@@ -215,7 +286,7 @@ function stallRecord(stall: OpenStall | null, durationMs: number, endNs: bigint)
   return {
     at: stall?.at ?? new Date(Date.now() - durationMs).toISOString(),
     durationMs,
-    threadId: 0,
+    threadId,
     site,
     api,
     ...(call ? { apiCallMs: call.durationMs } : {}),
@@ -229,12 +300,25 @@ function stallRecord(stall: OpenStall | null, durationMs: number, endNs: bigint)
   };
 }
 
-/** The slow sync calls that ended inside [fromNs, toNs]: they happened during the stall. */
-function slowCallsWithin(fromNs: bigint, toNs: bigint): SlowCall[] {
-  return recentSlowCalls.filter((call) => {
-    const end = BigInt(call.endNs);
-    return end >= fromNs && end <= toNs;
-  });
+/** The slow sync calls of this thread that ended inside [fromNs, toNs]: they happened during the stall. */
+function slowCallsWithin(threadId: number, fromNs: bigint, toNs: bigint): SlowCall[] {
+  const calls: SlowCall[] = [];
+  for (const each of recentSlowCalls) {
+    const end = BigInt(each.call.endNs);
+    if (each.threadId === threadId && end >= fromNs && end <= toNs) calls.push(each.call);
+  }
+  return calls;
+}
+
+function rememberSlowCall(threadId: number, call: SlowCall): void {
+  recentSlowCalls.push({ threadId, call });
+  if (recentSlowCalls.length > RECENT_SLOW_CALLS) recentSlowCalls.shift();
+  if (options.mode === 'debug') logSlowCall(threadId, call);
+}
+
+/** Log suffix naming the thread; the main thread's lines stay as they always were. */
+function inThread(threadId: number): string {
+  return threadId === 0 ? '' : ` in worker thread ${threadId}`;
 }
 
 function logStall(record: StallRecord): void {
@@ -242,17 +326,18 @@ function logStall(record: StallRecord): void {
   const inApi = record.api !== null ? ` in ${record.api} (${Math.round(record.apiCallMs ?? 0)} ms)` : '';
   const text =
     record.site !== null
-      ? `event loop blocked ${ms} ms${inApi} at ${shortLocation(record.site, data.cwd)} (${record.site.function})`
-      : `event loop blocked ${ms} ms (no stack: ${record.noStackReason ?? 'unknown'})`;
-  log.line(text, { event: 'stall', durationMs: ms, api: record.api, kind: record.kind, ...siteFields(record.site) });
+      ? `event loop blocked ${ms} ms${inApi} at ${shortLocation(record.site, data.cwd)} (${record.site.function})${inThread(record.threadId)}`
+      : `event loop blocked ${ms} ms${inThread(record.threadId)} (no stack: ${record.noStackReason ?? 'unknown'})`;
+  log.line(text, { event: 'stall', durationMs: ms, threadId: record.threadId, api: record.api, kind: record.kind, ...siteFields(record.site) });
 }
 
 /** Debug mode logs every slow sync call, like asyncio debug mode logs every slow callback. */
-function logSlowCall(call: SlowCall): void {
+function logSlowCall(threadId: number, call: SlowCall): void {
   const site = siteOf(call.stack.map(mapFrame), rules);
   const where = site !== null ? ` at ${shortLocation(site, data.cwd)} (${site.function})` : '';
-  log.line(`slow sync call ${call.api} took ${Math.round(call.durationMs)} ms${where}`, {
+  log.line(`slow sync call ${call.api} took ${Math.round(call.durationMs)} ms${where}${inThread(threadId)}`, {
     event: 'slow-call',
+    threadId,
     api: call.api,
     durationMs: Math.round(call.durationMs),
     ...siteFields(site),
@@ -263,12 +348,13 @@ function siteFields(site: Frame | null): Record<string, string | number | null> 
   return site === null ? { file: null, line: null } : { file: site.file, line: site.line, column: site.column, function: site.function };
 }
 
-function ongoingRecord(nowNs: bigint): StallRecord | null {
+function ongoingRecord(watched: Watched, nowNs: bigint): StallRecord | null {
+  const open = watched.open;
   if (open === null) return null;
   return {
     at: open.at,
     durationMs: nsToMs(nowNs - open.beatNs) - HEARTBEAT_MS,
-    threadId: 0,
+    threadId: watched.threadId,
     site: open.site,
     api: null,
     kind: classifyStall({ api: null, site: open.site, stack: open.stack }),
@@ -289,7 +375,7 @@ function scheduleReport(): void {
   }, REPORT_DEBOUNCE_MS);
 }
 
-function writeReport(reason: string, ongoing: StallRecord | null = ongoingRecord(process.hrtime.bigint())): void {
+function writeReport(reason: string, ongoing: StallRecord | null = ongoingRecord(main, process.hrtime.bigint())): void {
   if (reportPath === null) return;
   reportDirty = false;
   try {
@@ -308,18 +394,29 @@ function onFlush(seq: number, nowNs: bigint, final: boolean): void {
   try {
     // The main thread is parked until we answer: it cannot service a capture, so stalls waiting
     // for one are recorded with what they have.
-    for (const measured of awaitingCapture) recordStall(measured.stall, measured.durationMs, measured.endNs);
-    awaitingCapture.clear();
+    for (const watched of [main, ...threads.values()]) {
+      for (const measured of watched.awaitingCapture) recordStall(watched.threadId, measured.stall, measured.durationMs, measured.endNs);
+      watched.awaitingCapture.clear();
+    }
     if (final) {
-      capture?.endNow();
-      capture = null;
-      const stall = open;
-      open = null;
+      main.capture?.endNow();
+      main.capture = null;
+      const stall = main.open;
+      main.open = null;
       // The main thread measured (beat) before flushing, so a stall still open here was shorter
       // than the threshold as the main thread sees it, or its message is lost: record it only
       // if it is long enough by the shared heartbeat.
       const lateMs = stall === null ? 0 : nsToMs(nowNs - stall.beatNs) - HEARTBEAT_MS;
-      if (stall !== null && lateMs >= options.thresholdMs) recordStall(stall, lateMs, nowNs);
+      if (stall !== null && lateMs >= options.thresholdMs) recordStall(0, stall, lateMs, nowNs);
+      for (const watched of threads.values()) {
+        watched.capture?.endNow();
+        watched.capture = null;
+        const open = watched.open;
+        watched.open = null;
+        // A worker thread still blocked as the process exits. Only with a stack: that proves the
+        // thread was alive during the stall (a terminated thread's heartbeat is frozen too).
+        if (open !== null && open.stack.length > 0) recordStall(watched.threadId, open, nsToMs(nowNs - open.beatNs) - HEARTBEAT_MS, nowNs);
+      }
     }
     writeReport(final ? 'exit' : 'signal', null);
   } finally {
@@ -332,15 +429,13 @@ parentPort?.on('message', (message: ToWatchdog) => {
   try {
     switch (message.type) {
       case 'stall':
-        void onStallMeasured(message.durationMs, BigInt(message.endNs));
+        void onStallMeasured(main, message.durationMs, BigInt(message.endNs));
         break;
       case 'flush':
         onFlush(message.seq, BigInt(message.nowNs), message.final);
         break;
       case 'slow-call':
-        recentSlowCalls.push(message.call);
-        if (recentSlowCalls.length > RECENT_SLOW_CALLS) recentSlowCalls.shift();
-        if (options.mode === 'debug') logSlowCall(message.call);
+        rememberSlowCall(0, message.call);
         break;
       case 'sections':
         sections = message.sections;
@@ -351,6 +446,67 @@ parentPort?.on('message', (message: ToWatchdog) => {
     warn('LOOPWATCH_INTERNAL', `watchdog error: ${(error as Error).message}`);
   }
 });
+
+function forgetThread(watched: Watched): void {
+  if (threads.get(watched.threadId) !== watched) return;
+  threads.delete(watched.threadId);
+  void watched.capture?.end();
+  const open = watched.open;
+  watched.open = null;
+  // Terminated in the middle of a stall (an app timing out a stuck worker): where it was stuck is
+  // the point. Its duration is a lower bound: how long it had lasted at the last stack in hand.
+  if (open !== null && open.stack.length > 0 && open.aliveMs !== undefined && open.aliveMs >= options.thresholdMs) {
+    recordStall(watched.threadId, open, open.aliveMs, open.beatNs + BigInt(Math.round((open.aliveMs + HEARTBEAT_MS) * 1e6)));
+  }
+}
+
+/** App worker threads register here, from the preload running inside them (src/threads/register.ts). */
+function onThreadMessage(message: ThreadMessage): void {
+  switch (message.type) {
+    case 'register': {
+      if (message.threadId === 0 || threads.has(message.threadId) || threads.size >= MAX_THREADS) return;
+      threads.set(message.threadId, {
+        threadId: message.threadId,
+        beats: new BigInt64Array(message.shared),
+        detector: newDetector(),
+        capture: data.canCapture ? new ThreadStackCapture(message.threadId) : null,
+        open: null,
+        awaitingCapture: new Set(),
+      });
+      return;
+    }
+    case 'unregister': {
+      const watched = threads.get(message.threadId);
+      // A capture still in flight keeps its stall; the stall's own message came first (same channel).
+      if (watched !== undefined) forgetThread(watched);
+      return;
+    }
+    case 'stall': {
+      const watched = threads.get(message.threadId);
+      if (watched !== undefined) void onStallMeasured(watched, message.durationMs, BigInt(message.endNs));
+      // Registered before the watchdog listened and blocked before it said hello: timed, no stack.
+      else recordStall(message.threadId, null, message.durationMs, BigInt(message.endNs));
+      return;
+    }
+    case 'slow-call':
+      rememberSlowCall(message.threadId, message.call);
+      return;
+    case 'hello':
+      return;
+  }
+}
+
+const threadsChannel = new BroadcastChannel(threadsChannelName(data.pid));
+threadsChannel.onmessage = (event) => {
+  try {
+    onThreadMessage((event as { data: ThreadMessage }).data);
+  } catch (error) {
+    warn('LOOPWATCH_INTERNAL', `watchdog error: ${(error as Error).message}`);
+  }
+};
+threadsChannel.unref();
+// Threads that registered before this channel existed lost that message: ask them again.
+threadsChannel.postMessage({ type: 'hello' } satisfies ThreadMessage);
 
 Atomics.store(flags, READY_INDEX, 1);
 

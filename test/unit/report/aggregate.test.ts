@@ -38,3 +38,16 @@ describe('StallAggregate', () => {
     expect(aggregate.siteList()).toEqual([]);
   });
 });
+
+describe('StallAggregate across threads', () => {
+  it('keys sites per thread: one line blocking the main thread and a worker is two sites, each with its threadId', () => {
+    const aggregate = new StallAggregate(10, 10);
+    aggregate.add(stall('/a.js', 1, 100));
+    aggregate.add({ ...stall('/a.js', 1, 300), threadId: 2 });
+    aggregate.add({ ...stall('/a.js', 1, 200), threadId: 2 });
+    const sites = aggregate.siteList();
+    expect(sites).toHaveLength(2);
+    expect(sites[0]).toMatchObject({ file: '/a.js', line: 1, threadId: 2, count: 2, totalMs: 500 });
+    expect(sites[1]).toMatchObject({ file: '/a.js', line: 1, threadId: 0, count: 1, totalMs: 100 });
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * What the preload does inside an app's worker thread (it inherits `--require` through execArgv or
+ * NODE_OPTIONS): no second watchdog, just a heartbeat in a SharedArrayBuffer that the process's one
+ * watchdog polls, exactly as it polls the main thread's. The watchdog learns of the thread over a
+ * BroadcastChannel; everything here is unref'd, so the thread exits exactly as it would without
+ * loopwatch.
+ */
+import { BroadcastChannel, threadId } from 'node:worker_threads';
+import type { Options } from '../options';
+import { createLiveStats, type FeatureContext } from '../feature';
+import { startSyncApiTiming } from '../sync-api';
+import { BEAT_INDEX, HEARTBEAT_MS, SHARED_BYTES, nsToMs, threadsChannelName, type ThreadMessage } from '../watchdog/shared';
+
+export interface ThreadRegistration {
+  stop(): void;
+}
+
+export function registerThread(options: Options, warn: FeatureContext['warn']): ThreadRegistration {
+  const shared = new SharedArrayBuffer(SHARED_BYTES);
+  const beats = new BigInt64Array(shared);
+  let lastBeat = process.hrtime.bigint();
+  Atomics.store(beats, BEAT_INDEX, lastBeat);
+
+  const channel = new BroadcastChannel(threadsChannelName(process.pid));
+  const post = (message: ThreadMessage): void => {
+    try {
+      channel.postMessage(message);
+    } catch {
+      // Channel closed at exit: nobody to tell.
+    }
+  };
+  const register = (): void => post({ type: 'register', threadId, shared });
+  channel.onmessage = (event) => {
+    // The watchdog started after this thread registered (the first message was lost): again.
+    if ((event as { data?: ThreadMessage }).data?.type === 'hello') register();
+  };
+  channel.unref();
+  register();
+
+  /** Same as the main thread's beat: a late heartbeat measures the stall that just ended. */
+  const beat = (): void => {
+    const now = process.hrtime.bigint();
+    const latenessMs = nsToMs(now - lastBeat) - HEARTBEAT_MS;
+    lastBeat = now;
+    Atomics.store(beats, BEAT_INDEX, now);
+    if (latenessMs >= options.thresholdMs) post({ type: 'stall', threadId, durationMs: latenessMs, endNs: String(now) });
+  };
+  const heartbeat = setInterval(beat, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  // Slow sync calls in this thread carry their exact call site to the watchdog, as on the main thread.
+  const context: FeatureContext = {
+    options,
+    stats: createLiveStats(),
+    warn,
+    addReportSection: () => undefined,
+    markDirty: () => undefined,
+    slowCall: (call) => post({ type: 'slow-call', threadId, call }),
+    onStall: () => undefined,
+  };
+  let stopSyncApis: () => void = () => undefined;
+  try {
+    stopSyncApis = startSyncApiTiming(context);
+  } catch (error) {
+    warn('LOOPWATCH_INTERNAL', `sync-api timing could not start in worker thread ${threadId} (${(error as Error).message})`);
+  }
+
+  const onExit = (): void => {
+    // The last turn of the loop measures a stall that ends in process.exit() or the script's end.
+    beat();
+    post({ type: 'unregister', threadId });
+    channel.close();
+  };
+  // Runs when the thread ends by itself or calls process.exit(); not on worker.terminate(), which
+  // runs no JavaScript: the watchdog notices that one through the inspector (see thread-capture.ts).
+  process.on('exit', onExit);
+
+  return {
+    stop() {
+      process.removeListener('exit', onExit);
+      clearInterval(heartbeat);
+      stopSyncApis();
+      post({ type: 'unregister', threadId });
+      channel.close();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, blockingLine, runFixture } from '../run-fixture';
+
+/** The 1-based line holding `marker` in a fixture. */
+function markedLine(script: string, marker: string): number {
+  const lines = fs.readFileSync(path.join(FIXTURES, script), 'utf8').split('\n');
+  return lines.findIndex((line) => line.includes(marker)) + 1;
+}
+
+function stallLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line.startsWith('loopwatch: event loop blocked'));
+}
+
+describe('worker threads', () => {
+  it('a CPU loop in a worker thread is attributed to its line, with the thread id; the main thread still works', async () => {
+    const script = 'thread-cpu.js';
+    const file = path.join(FIXTURES, script);
+    const result = await runFixture(script);
+    expect(result.code, result.stderr).toBe(0);
+    const workerThreadId = Number(/^worker (\d+)$/m.exec(result.stdout)?.[1]);
+    expect(workerThreadId).toBeGreaterThan(0);
+    expect(result.stdout).toMatch(/done\n$/);
+
+    const workerStall = result.report.stalls.find((stall: any) => stall.threadId === workerThreadId);
+    expect(workerStall, JSON.stringify(result.report.stalls)).toBeDefined();
+    expect(workerStall.site).toMatchObject({ file, line: blockingLine(script), function: 'spin' });
+    expect(workerStall.durationMs).toBeGreaterThanOrEqual(550);
+    expect(workerStall.durationMs).toBeLessThan(2000);
+    const workerSite = result.report.sites.find((site: any) => site.threadId === workerThreadId);
+    expect(workerSite).toMatchObject({ file, line: blockingLine(script), count: 1 });
+
+    const mainStall = result.report.stalls.find((stall: any) => stall.threadId === 0);
+    expect(mainStall?.site).toMatchObject({ file, line: markedLine(script, 'MAIN BLOCKING LINE'), function: 'mainSpin' });
+    expect(result.report.sites.find((site: any) => site.threadId === 0)).toMatchObject({ line: markedLine(script, 'MAIN BLOCKING LINE') });
+
+    // One watchdog: exactly one line per stall (a second watchdog in the worker would log twice).
+    const lines = stallLines(result.stderr);
+    expect(lines.filter((line) => line.includes(`thread-cpu.js:${blockingLine(script)} (spin) in worker thread ${workerThreadId}`)), result.stderr).toHaveLength(1);
+    expect(lines.filter((line) => line.includes('(mainSpin)') && !line.includes('worker thread')), result.stderr).toHaveLength(1);
+    expect(result.report.stalls).toHaveLength(2);
+  });
+
+  it('a worker thread blocked while the main thread is blocked too: both attributed', async () => {
+    const script = 'thread-concurrent.js';
+    const result = await runFixture(script);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('done\n');
+    const workerStall = result.report.stalls.find((stall: any) => stall.threadId > 0);
+    expect(workerStall?.site, result.stderr).toMatchObject({ line: blockingLine(script), function: 'spin' });
+    const mainStall = result.report.stalls.find((stall: any) => stall.threadId === 0);
+    expect(mainStall?.site, result.stderr).toMatchObject({ line: markedLine(script, 'MAIN BLOCKING LINE') });
+  });
+
+  it('a stuck worker the app terminates: where it was stuck is reported, no hang, the app exits', async () => {
+    const script = 'thread-terminate.js';
+    const result = await runFixture(script, { env: { LOOPWATCH_HANG_MS: '1000' } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('terminated\n');
+    expect(result.durationMs).toBeLessThan(8000);
+    expect(result.stderr).not.toMatch(/still blocked/);
+    const stall = result.report.stalls.find((each: any) => each.threadId > 0);
+    expect(stall, result.stderr).toBeDefined();
+    expect(stall.site).toMatchObject({ line: blockingLine(script) });
+  });
+
+  it('the app exits by itself, as fast as without loopwatch, after its worker threads end', async () => {
+    const script = 'thread-idle.js';
+    const [withAgent, without] = [await runFixture(script), await runFixture(script, { withoutAgent: true })];
+    expect(withAgent.code, withAgent.stderr).toBe(0);
+    expect(withAgent.stdout).toBe(without.stdout);
+    // Starting three workers can stall a loaded 2-core machine's main thread for real; what must
+    // never appear is a worker-thread stall (nothing blocks in them) or a warning.
+    expect(withAgent.stderr).not.toMatch(/worker thread|Warning/);
+    expect(withAgent.report.stalls.filter((stall: any) => stall.threadId !== 0)).toEqual([]);
+    expect(withAgent.durationMs).toBeLessThan(without.durationMs + 3000);
+  });
+});
