@@ -1,11 +1,12 @@
 // Throughput, p99 latency and memory cost of the agent and its alternatives on a small HTTP JSON
 // service, driven by autocannon, A/B in one run.
 //
-//   npm run build && node test/bench/overhead.mjs [rounds=5] [seconds=3]
+//   npm run build && node test/bench/overhead.mjs [rounds=7] [seconds=3]
 //
 // Variants alternate round by round (and the order flips every other round), never all of A then all
-// of B, so drift on a shared machine hits every variant alike; the table shows medians of the rounds
-// and ratios to "no agent". Each round starts a fresh server, warms it up (JIT, connections), then
+// of B, so drift on a shared machine hits every variant alike. Ratios are paired: each round's
+// variant divided by the same round's "no agent", then the median of those ratios, with their range
+// (min-max) so the noise is on the page; absolute req/s and p99 are medians too. Each round starts a fresh server, warms it up (JIT, connections), then
 // measures. The load generator runs in this process and the server in a child: on a 2-core machine
 // they get a core each, and anything else running on the machine shows in the load average printed
 // with the table.
@@ -17,7 +18,7 @@ import autocannon from 'autocannon';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const preload = path.resolve(here, '..', '..', 'preload', 'index.js');
-const rounds = Number(process.argv[2] ?? 5);
+const rounds = Number(process.argv[2] ?? 7);
 const seconds = Number(process.argv[3] ?? 3);
 const WARMUP_SECONDS = 1;
 const CONNECTIONS = 32;
@@ -87,23 +88,23 @@ for (let round = 0; round < rounds; round++) {
 }
 
 const base = results.get('no agent');
+const pairedRatios = (entry, key) => entry[key].map((value, round) => value / base[key][round]);
+const ratioCell = (ratios, digits) => `${median(ratios).toFixed(digits)} (${Math.min(...ratios).toFixed(digits)}-${Math.max(...ratios).toFixed(digits)})`;
 const fmtLoad = (load) => load.map((value) => value.toFixed(2)).join(', ');
 console.log(`\n### Overhead: HTTP JSON service under autocannon\n`);
 console.log(
-  `node ${process.version}, ${os.cpus().length} cpus, ${CONNECTIONS} connections, ${rounds} rounds x ${seconds} s (+${WARMUP_SECONDS} s warm-up), medians; ` +
+  `node ${process.version}, ${os.cpus().length} cpus, ${CONNECTIONS} connections, ${rounds} rounds x ${seconds} s (+${WARMUP_SECONDS} s warm-up); ` +
     `load average (1, 5, 15 min) at start ${fmtLoad(loads[0])}, at end ${fmtLoad(loads.at(-1))}, highest 1-min seen ${Math.max(...loads.map((l) => l[0])).toFixed(2)}`,
 );
 console.log('');
-console.log('| variant | req/s | throughput vs no agent | p99 latency | p99 vs no agent | RSS after load | RSS vs no agent |');
+console.log('| variant | req/s (median) | throughput vs no agent, median (range) | p99 latency (median) | p99 vs no agent, median (range) | RSS after load | RSS vs no agent |');
 console.log('|---|---|---|---|---|---|---|');
 for (const [name, entry] of results) {
-  const rps = median(entry.rps);
-  const p99 = median(entry.p99);
   const rss = median(entry.rss);
   const rssDelta = (rss - median(base.rss)) / 2 ** 20;
   console.log(
-    `| ${name} | ${rps.toFixed(0)} | ${(rps / median(base.rps)).toFixed(3)} | ${p99.toFixed(2)} ms | ${(p99 / median(base.p99)).toFixed(2)} | ${(rss / 2 ** 20).toFixed(1)} MiB | ${rssDelta >= 0 ? '+' : ''}${rssDelta.toFixed(1)} MiB |`,
+    `| ${name} | ${median(entry.rps).toFixed(0)} | ${ratioCell(pairedRatios(entry, 'rps'), 3)} | ${median(entry.p99).toFixed(2)} ms | ${ratioCell(pairedRatios(entry, 'p99'), 2)} | ${(rss / 2 ** 20).toFixed(1)} MiB | ${rssDelta >= 0 ? '+' : ''}${rssDelta.toFixed(1)} MiB |`,
   );
 }
 console.log('');
-console.log(`per-round req/s (spread): ${[...results].map(([name, entry]) => `${name}: ${entry.rps.map((v) => v.toFixed(0)).join(' ')}`).join('; ')}`);
+console.log(`per-round req/s: ${[...results].map(([name, entry]) => `${name}: ${entry.rps.map((v) => v.toFixed(0)).join(' ')}`).join('; ')}`);
