@@ -99,9 +99,11 @@ export function start(overrides: Partial<Options> = {}): Agent {
     sendSections();
     watchdog?.flush(true);
   };
-  // Only a report needs flushing; without one, exit stays as fast as without loopwatch.
+  // Only a report needs flushing; without one, exit stays as fast as without loopwatch (one
+  // Atomics.load: is the watchdog attached to a worker thread that is stuck right now?).
   const needsFlush = options.report !== null;
-  if (needsFlush) process.on('exit', onExit);
+  const onExitWithoutReport = (): void => watchdog?.releaseThreads();
+  process.on('exit', needsFlush ? onExit : onExitWithoutReport);
   // Only when the watchdog can release them at a hang (through the inspector): otherwise a hung
   // process would ignore SIGTERM. Without them the report is still written after every stall.
   const detachSignals = needsFlush && reasonNoStacks === null && watchdog !== null ? flushOnSignals(flush) : () => undefined;
@@ -114,6 +116,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
       for (const stop of stops.reverse()) guard(stop);
       if (sectionsTimer !== null) clearTimeout(sectionsTimer);
       process.removeListener('exit', onExit);
+      process.removeListener('exit', onExitWithoutReport);
       detachSignals();
       watchdog?.stop();
       watchdog = null;

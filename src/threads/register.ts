@@ -69,7 +69,8 @@ export function registerThread(options: Options, warn: FeatureContext['warn']): 
     // The last turn of the loop measures a stall that ends in process.exit() or the script's end.
     beat();
     post({ type: 'unregister', threadId });
-    channel.close();
+    // No channel.close() here: it drops the messages just posted (the stall, the slow call that
+    // caused it, this unregister) before they are delivered. The channel dies with the thread.
   };
   // Runs when the thread ends by itself or calls process.exit(); not on worker.terminate(), which
   // runs no JavaScript: the watchdog notices that one through the inspector (see thread-capture.ts).

@@ -14,6 +14,7 @@ import {
   HEARTBEAT_MS,
   READY_INDEX,
   SHARED_BYTES,
+  THREAD_SESSIONS_INDEX,
   WATCHDOG_MARK,
   nsToMs,
   type FromWatchdog,
@@ -37,6 +38,11 @@ export interface WatchdogHooks {
 export interface Watchdog {
   /** Blocks until the worker has written the report (bounded). `final` also closes a stall in progress. */
   flush(final: boolean): void;
+  /**
+   * At exit without a report: lets go of app worker threads the watchdog is still capturing (a
+   * final flush), and only then; otherwise returns at once.
+   */
+  releaseThreads(): void;
   post(message: ToWatchdog): void;
   stop(): void;
 }
@@ -101,8 +107,11 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
   heartbeat.unref();
 
   let flushSeq = 0;
-  return {
+  const watchdog: Watchdog = {
     post,
+    releaseThreads() {
+      if (Atomics.load(flags, THREAD_SESSIONS_INDEX) > 0) watchdog.flush(true);
+    },
     flush(final) {
       if (!alive) return;
       // The flush itself is a turn of the loop: a stall that just ended (or is ending in
@@ -123,4 +132,5 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
       void worker.terminate();
     },
   };
+  return watchdog;
 }

@@ -21,6 +21,12 @@ export const BEAT_INDEX = 0;
 export const FLUSH_ACK_INDEX = 4;
 /** Int32 slot the worker sets to 1 once it is up: a flush waits longer for a worker still booting. */
 export const READY_INDEX = 5;
+/**
+ * Int32 slot: how many inspector sessions the worker holds on app worker threads. At exit without a
+ * report the main thread skips the flush handshake, unless this is non-zero: a session still attached
+ * to a worker thread that is stuck as the process exits prints "Waiting for the debugger to disconnect...".
+ */
+export const THREAD_SESSIONS_INDEX = 6;
 
 /** `globalThis[Symbol.for(RELEASE_SIGNALS_KEY)]()` removes loopwatch's signal listeners (see signals.ts). */
 export const RELEASE_SIGNALS_KEY = 'loopwatch.releaseSignals';

@@ -41,6 +41,9 @@ interface Attached {
 
 export class ThreadStackCapture {
   private attached: Promise<Attached> | null = null;
+  /** The session as soon as it exists, so endNow can let go without awaiting anything. */
+  private session: inspector.Session | null = null;
+  private workerSessionId: string | null = null;
   private readonly scriptUrls = new Map<string, string>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -48,7 +51,11 @@ export class ThreadStackCapture {
   /** Set when the inspector no longer lists the thread: it exited (terminate() runs no exit handler). */
   gone = false;
 
-  constructor(readonly threadId: number) {}
+  /** `onSession` is told when this capture connects (true) and disconnects (false) its session. */
+  constructor(
+    readonly threadId: number,
+    private readonly onSession: (connected: boolean) => void = () => undefined,
+  ) {}
 
   async sample(stillBlocked: () => boolean): Promise<PausedStack | null> {
     const { session, workerSessionId } = await this.attach();
@@ -103,26 +110,30 @@ export class ThreadStackCapture {
 
   /** Synchronous last resort at exit: let go of the thread without waiting for answers. */
   endNow(): void {
-    const attaching = this.attached;
-    if (attaching === null) return;
+    const session = this.session;
+    if (this.attached === null || session === null) return;
     this.attached = null;
     this.pausedWaiter = null;
-    void attaching.then(({ session, workerSessionId }) => {
-      if (workerSessionId !== null) void this.send(session, workerSessionId, 'Debugger.resume').catch(() => undefined);
-      this.disconnect(session);
-    });
+    // Synchronous: at exit the main thread is parked until the watchdog answers, and a session
+    // left attached makes the exiting thread print "Waiting for the debugger to disconnect...".
+    if (this.workerSessionId !== null) void this.send(session, this.workerSessionId, 'Debugger.resume').catch(() => undefined);
+    this.disconnect(session);
   }
 
   private attach(): Promise<Attached> {
     if (this.attached !== null) return this.attached;
     const session = new inspector.Session();
     session.connectToMainThread();
+    this.session = session;
+    this.workerSessionId = null;
+    this.onSession(true);
     this.attached = new Promise<Attached>((resolve) => {
       const timer = setTimeout(() => resolve({ session, workerSessionId: null }), ATTACH_TIMEOUT_MS);
       session.on('NodeWorker.attachedToWorker', (message) => {
         const { sessionId, workerInfo } = message.params;
         if (!isThreadTitle(workerInfo.title, this.threadId)) return;
         clearTimeout(timer);
+        this.workerSessionId = sessionId;
         resolve({ session, workerSessionId: sessionId });
       });
       session.on('NodeWorker.receivedMessageFromWorker', (message) => this.onWorkerMessage(message.params.sessionId, message.params.message, session));
@@ -180,6 +191,11 @@ export class ThreadStackCapture {
   }
 
   private disconnect(session: inspector.Session): void {
+    if (this.session === session) {
+      this.session = null;
+      this.workerSessionId = null;
+      this.onSession(false);
+    }
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);
       pending.reject(new Error('disconnected'));

@@ -14,6 +14,7 @@ import {
   POLL_MS,
   READY_INDEX,
   RELEASE_SIGNALS_KEY,
+  THREAD_SESSIONS_INDEX,
   nsToMs,
   threadsChannelName,
   type FromWatchdog,
@@ -39,6 +40,19 @@ const RELEASE_SIGNALS_EXPRESSION = `globalThis[Symbol.for('${RELEASE_SIGNALS_KEY
 const RECENT_SLOW_CALLS = 32;
 /** App worker threads watched at once; more are not watched (memory and poll time stay bounded). */
 const MAX_THREADS = 256;
+/**
+ * A thread the inspector no longer lists may just have ended by itself, with its last messages
+ * (the stall it measured, the slow call that caused it) still on their way: they win if they
+ * arrive within this long; otherwise the thread was terminated mid-stall.
+ */
+const GONE_GRACE_MS = 300;
+/**
+ * The final flush waits this long when worker threads are registered: a worker's last messages
+ * (its measured stall, the slow call that caused it) travel on the threads channel, unordered with
+ * the main thread's flush on parentPort, and are already queued when a worker's end lets the main
+ * thread exit. Measured: without the wait, half of such stalls lost their sync-API attribution.
+ */
+const THREAD_MESSAGES_GRACE_MS = 10;
 
 interface OpenStall {
   beatNs: bigint;
@@ -78,6 +92,8 @@ interface Watched {
   open: OpenStall | null;
   /** Stalls the thread measured whose stack capture is still in flight. */
   awaitingCapture: Set<Measured>;
+  /** The inspector no longer lists it (see GONE_GRACE_MS); not polled any more. */
+  gone?: boolean;
 }
 
 const data = workerData as WatchdogData;
@@ -116,6 +132,11 @@ const main: Watched = {
 };
 /** App worker threads, by threadId. */
 const threads = new Map<number, Watched>();
+let threadSessions = 0;
+function onThreadSession(connected: boolean): void {
+  threadSessions += connected ? 1 : -1;
+  Atomics.store(flags, THREAD_SESSIONS_INDEX, threadSessions);
+}
 const warnedOnce = new Set<string>();
 const log = new StallLog(options.log, options.logFormat, options.logLinesPerMinute, (message) =>
   warn('LOOPWATCH_LOG_UNWRITABLE', message),
@@ -138,7 +159,7 @@ function warn(code: WarningCode, message: string): void {
 
 function tick(): void {
   poll(main);
-  for (const watched of threads.values()) poll(watched);
+  for (const watched of threads.values()) if (watched.gone !== true) poll(watched);
 }
 
 function poll(watched: Watched): void {
@@ -188,7 +209,7 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
     .then((paused) => {
       if (paused === null) {
         // worker.terminate() runs no exit handler: the inspector not listing the thread is how we learn it is gone.
-        if (current instanceof ThreadStackCapture && current.gone) forgetThread(watched);
+        if (current instanceof ThreadStackCapture && current.gone) threadGone(watched);
         if (stall.stack.length === 0) stall.noStackReason = 'the loop turned before the stack could be captured';
         return;
       }
@@ -225,7 +246,7 @@ function onHang(watched: Watched, stall: OpenStall, elapsedMs: number): void {
   const finish = (): void => {
     // A worker thread ended by terminate() looks hung forever: only a thread the inspector still
     // lists is reported (without an inspector, worker-thread hangs are not reported at all).
-    if (watched !== main && (watched.capture === null || !threads.has(watched.threadId))) return;
+    if (watched !== main && (watched.capture === null || watched.gone === true || !threads.has(watched.threadId))) return;
     const where = stall.site !== null ? ` at ${shortLocation(stall.site, data.cwd)} (${stall.site.function})` : '';
     writeReport('hang', ongoingRecord(watched, process.hrtime.bigint()));
     const written = reportPath !== null ? `; report written to ${reportPath}` : '';
@@ -431,9 +452,19 @@ parentPort?.on('message', (message: ToWatchdog) => {
       case 'stall':
         void onStallMeasured(main, message.durationMs, BigInt(message.endNs));
         break;
-      case 'flush':
-        onFlush(message.seq, BigInt(message.nowNs), message.final);
+      case 'flush': {
+        const { seq, nowNs, final } = message;
+        if (!final || threads.size === 0) onFlush(seq, BigInt(nowNs), final);
+        else
+          setTimeout(() => {
+            try {
+              onFlush(seq, BigInt(nowNs), final);
+            } catch (error) {
+              warn('LOOPWATCH_INTERNAL', `watchdog error: ${(error as Error).message}`);
+            }
+          }, THREAD_MESSAGES_GRACE_MS);
         break;
+      }
       case 'slow-call':
         rememberSlowCall(0, message.call);
         break;
@@ -451,13 +482,24 @@ function forgetThread(watched: Watched): void {
   if (threads.get(watched.threadId) !== watched) return;
   threads.delete(watched.threadId);
   void watched.capture?.end();
-  const open = watched.open;
-  watched.open = null;
-  // Terminated in the middle of a stall (an app timing out a stuck worker): where it was stuck is
-  // the point. Its duration is a lower bound: how long it had lasted at the last stack in hand.
-  if (open !== null && open.stack.length > 0 && open.aliveMs !== undefined && open.aliveMs >= options.thresholdMs) {
-    recordStall(watched.threadId, open, open.aliveMs, open.beatNs + BigInt(Math.round((open.aliveMs + HEARTBEAT_MS) * 1e6)));
-  }
+}
+
+/** The inspector no longer lists the thread: it ended, by itself or by worker.terminate(). */
+function threadGone(watched: Watched): void {
+  if (watched.gone === true) return;
+  watched.gone = true;
+  setTimeout(() => {
+    // Its own unregister arrived: it ended by itself and its messages said everything.
+    if (threads.get(watched.threadId) !== watched) return;
+    forgetThread(watched);
+    const open = watched.open;
+    watched.open = null;
+    // Terminated in the middle of a stall (an app timing out a stuck worker): where it was stuck is
+    // the point. Its duration is a lower bound: how long it had lasted at the last stack in hand.
+    if (open !== null && open.stack.length > 0 && open.aliveMs !== undefined && open.aliveMs >= options.thresholdMs) {
+      recordStall(watched.threadId, open, open.aliveMs, open.beatNs + BigInt(Math.round((open.aliveMs + HEARTBEAT_MS) * 1e6)));
+    }
+  }, GONE_GRACE_MS);
 }
 
 /** App worker threads register here, from the preload running inside them (src/threads/register.ts). */
@@ -469,7 +511,7 @@ function onThreadMessage(message: ThreadMessage): void {
         threadId: message.threadId,
         beats: new BigInt64Array(message.shared),
         detector: newDetector(),
-        capture: data.canCapture ? new ThreadStackCapture(message.threadId) : null,
+        capture: data.canCapture ? new ThreadStackCapture(message.threadId, onThreadSession) : null,
         open: null,
         awaitingCapture: new Set(),
       });

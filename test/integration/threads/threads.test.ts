@@ -76,4 +76,27 @@ describe('worker threads', () => {
     expect(withAgent.report.stalls.filter((stall: any) => stall.threadId !== 0)).toEqual([]);
     expect(withAgent.durationMs).toBeLessThan(without.durationMs + 3000);
   });
+
+  it('a native sync call in a worker thread: attributed to the call, with its exact duration', async () => {
+    const script = 'thread-sync.js';
+    const result = await runFixture(script);
+    expect(result.code, result.stderr).toBe(0);
+    const stall = result.report.stalls.find((each: any) => each.threadId > 0);
+    expect(stall, result.stderr).toMatchObject({ api: 'crypto.pbkdf2Sync', kind: 'sync-api', site: { line: blockingLine(script) } });
+    expect(stall.apiCallMs).toBeGreaterThan(100);
+    expect(result.stderr).toMatch(new RegExp(`blocked \\d+ ms in crypto\\.pbkdf2Sync \\(\\d+ ms\\) at .*thread-sync\\.js:${blockingLine(script)} .* in worker thread ${stall.threadId}`));
+  });
+
+  it('the process exits while a worker thread is stuck: the report holds that stall, nothing waits for a debugger', async () => {
+    const script = 'thread-exit.js';
+    const result = await runFixture(script);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/Waiting for the debugger/);
+    const stall = result.report.stalls.find((each: any) => each.threadId > 0);
+    expect(stall?.site, result.stderr).toMatchObject({ line: blockingLine(script) });
+    expect(stall.durationMs).toBeGreaterThanOrEqual(300);
+    const withoutReport = await runFixture(script, { env: { LOOPWATCH_REPORT: undefined } });
+    expect(withoutReport.code).toBe(0);
+    expect(withoutReport.stderr).not.toMatch(/Waiting for the debugger/);
+  });
 });
