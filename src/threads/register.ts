@@ -5,21 +5,33 @@
  * BroadcastChannel; everything here is unref'd, so the thread exits exactly as it would without
  * loopwatch.
  */
-import { BroadcastChannel, threadId } from 'node:worker_threads';
+import { BroadcastChannel, getEnvironmentData, threadId } from 'node:worker_threads';
 import type { Options } from '../options';
 import { createLiveStats, type FeatureContext } from '../feature';
 import { startSyncApiTiming } from '../sync-api';
-import { BEAT_INDEX, HEARTBEAT_MS, SHARED_BYTES, nsToMs, threadsChannelName, type ThreadMessage } from '../watchdog/shared';
+import { HEARTBEAT_MS, REGISTRY_BYTES, REGISTRY_KEY, REGISTRY_SLOTS, nsToMs, slotBeatIndex, slotIdIndex, threadsChannelName, type ThreadMessage } from '../watchdog/shared';
 
 export interface ThreadRegistration {
   stop(): void;
 }
 
 export function registerThread(options: Options, warn: FeatureContext['warn']): ThreadRegistration {
-  const shared = new SharedArrayBuffer(SHARED_BYTES);
-  const beats = new BigInt64Array(shared);
+  const registry = getEnvironmentData(REGISTRY_KEY);
+  // No registry: the main thread runs no loopwatch (LOOPWATCH_MODE=off there, or a worker of a
+  // process started without the preload): there is no watchdog to register with.
+  if (!(registry instanceof SharedArrayBuffer) || registry.byteLength < REGISTRY_BYTES) return { stop: () => undefined };
+  const ids = new Int32Array(registry);
+  const beats = new BigInt64Array(registry);
   let lastBeat = process.hrtime.bigint();
-  Atomics.store(beats, BEAT_INDEX, lastBeat);
+  let slot = -1;
+  for (let candidate = 0; candidate < REGISTRY_SLOTS && slot < 0; candidate++) {
+    if (Atomics.load(ids, slotIdIndex(candidate)) !== 0) continue;
+    // The heartbeat first: the watchdog starts watching the slot as soon as the id is in it.
+    Atomics.store(beats, slotBeatIndex(candidate), lastBeat);
+    if (Atomics.compareExchange(ids, slotIdIndex(candidate), 0, threadId) === 0) slot = candidate;
+  }
+  if (slot < 0) return { stop: () => undefined };
+  const beatIndex = slotBeatIndex(slot);
 
   const channel = new BroadcastChannel(threadsChannelName(process.pid));
   const post = (message: ThreadMessage): void => {
@@ -29,20 +41,14 @@ export function registerThread(options: Options, warn: FeatureContext['warn']): 
       // Channel closed at exit: nobody to tell.
     }
   };
-  const register = (): void => post({ type: 'register', threadId, shared });
-  channel.onmessage = (event) => {
-    // The watchdog started after this thread registered (the first message was lost): again.
-    if ((event as { data?: ThreadMessage }).data?.type === 'hello') register();
-  };
   channel.unref();
-  register();
 
   /** Same as the main thread's beat: a late heartbeat measures the stall that just ended. */
   const beat = (): void => {
     const now = process.hrtime.bigint();
     const latenessMs = nsToMs(now - lastBeat) - HEARTBEAT_MS;
     lastBeat = now;
-    Atomics.store(beats, BEAT_INDEX, now);
+    Atomics.store(beats, beatIndex, now);
     if (latenessMs >= options.thresholdMs) post({ type: 'stall', threadId, durationMs: latenessMs, endNs: String(now) });
   };
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
@@ -68,7 +74,7 @@ export function registerThread(options: Options, warn: FeatureContext['warn']): 
   const onExit = (): void => {
     // The last turn of the loop measures a stall that ends in process.exit() or the script's end.
     beat();
-    post({ type: 'unregister', threadId });
+    post({ type: 'unregister', threadId, slot });
     // No channel.close() here: it drops the messages just posted (the stall, the slow call that
     // caused it, this unregister) before they are delivered. The channel dies with the thread.
   };
@@ -81,7 +87,7 @@ export function registerThread(options: Options, warn: FeatureContext['warn']): 
       process.removeListener('exit', onExit);
       clearInterval(heartbeat);
       stopSyncApis();
-      post({ type: 'unregister', threadId });
+      post({ type: 'unregister', threadId, slot });
       channel.close();
     },
   };

@@ -4,7 +4,7 @@
  * keeps a process alive.
  */
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, setEnvironmentData } from 'node:worker_threads';
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
 import type { StallEvent } from '../feature';
@@ -13,6 +13,8 @@ import {
   FLUSH_ACK_INDEX,
   HEARTBEAT_MS,
   READY_INDEX,
+  REGISTRY_BYTES,
+  REGISTRY_KEY,
   SHARED_BYTES,
   THREAD_SESSIONS_INDEX,
   WATCHDOG_MARK,
@@ -54,7 +56,11 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
   let lastBeat = process.hrtime.bigint();
   Atomics.store(beats, BEAT_INDEX, lastBeat);
 
+  // Before the app runs: every worker it creates inherits the registry (see REGISTRY_KEY).
+  const registry = new SharedArrayBuffer(REGISTRY_BYTES);
+  setEnvironmentData(REGISTRY_KEY, registry);
   const data: WatchdogData = {
+    registry,
     [WATCHDOG_MARK]: true,
     shared,
     options,
@@ -129,6 +135,8 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     stop() {
       stopping = true;
       clearInterval(heartbeat);
+      // Workers created from now on have no watchdog to register with.
+      setEnvironmentData(REGISTRY_KEY, undefined);
       void worker.terminate();
     },
   };

@@ -45,6 +45,8 @@ export interface WatchdogData {
   agentRoots: string[];
   /** Whether stack capture is possible (inspector present and not used by a debugger). */
   canCapture: boolean;
+  /** The app worker threads' registry (see REGISTRY_KEY). */
+  registry: SharedArrayBuffer;
 }
 
 /** Main thread -> watchdog. */
@@ -56,6 +58,25 @@ export type ToWatchdog =
   | { type: 'sections'; sections: Record<string, unknown> };
 
 /**
+ * The registry of app worker threads: a SharedArrayBuffer the main thread publishes with
+ * `worker_threads.setEnvironmentData` before the app runs, so every worker (nested ones too)
+ * inherits it at creation, whether or not the watchdog is up yet. Registering is claiming a slot:
+ * no message that could be lost (a BroadcastChannel message posted before the watchdog listens is
+ * lost, and a thread that blocks right away cannot answer a later hello).
+ */
+export const REGISTRY_KEY = 'loopwatch.threads';
+/** App worker threads watched at once; later ones are not watched. */
+export const REGISTRY_SLOTS = 256;
+/** Per slot, 16 bytes: the Int32 threadId (0 = free) at Int32 index 4*slot, the heartbeat at BigInt64 index 2*slot+1. */
+export const REGISTRY_BYTES = REGISTRY_SLOTS * 16;
+export function slotIdIndex(slot: number): number {
+  return slot * 4;
+}
+export function slotBeatIndex(slot: number): number {
+  return slot * 2 + 1;
+}
+
+/**
  * The BroadcastChannel that app worker threads and the watchdog share (one per process: channels
  * never cross processes). An app worker's preload cannot reach the watchdog any other way: the
  * watchdog's Worker object and port belong to the main thread.
@@ -65,15 +86,12 @@ export function threadsChannelName(pid: number): string {
 }
 
 /**
- * App worker thread <-> watchdog, on the threads channel. A message posted before the receiver's
- * channel exists is lost, so the watchdog says `hello` when it starts and every registered thread
- * answers by registering again.
+ * App worker thread -> watchdog, on the threads channel. `unregister` comes last, after the
+ * thread's final stall: the watchdog frees the slot then (the thread never does, so a stall
+ * message still on its way finds its thread).
  */
 export type ThreadMessage =
-  | { type: 'hello' }
-  /** `shared` holds the thread's heartbeat at BEAT_INDEX, like the main thread's buffer. */
-  | { type: 'register'; threadId: number; shared: SharedArrayBuffer }
-  | { type: 'unregister'; threadId: number }
+  | { type: 'unregister'; threadId: number; slot: number }
   | { type: 'stall'; threadId: number; durationMs: number; endNs: string }
   | { type: 'slow-call'; threadId: number; call: SlowCall };
 

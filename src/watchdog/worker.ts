@@ -13,8 +13,11 @@ import {
   HEARTBEAT_MS,
   POLL_MS,
   READY_INDEX,
+  REGISTRY_SLOTS,
   RELEASE_SIGNALS_KEY,
   THREAD_SESSIONS_INDEX,
+  slotBeatIndex,
+  slotIdIndex,
   nsToMs,
   threadsChannelName,
   type FromWatchdog,
@@ -38,8 +41,6 @@ const REPORT_DEBOUNCE_MS = 1000;
 const RELEASE_SIGNALS_EXPRESSION = `globalThis[Symbol.for('${RELEASE_SIGNALS_KEY}')]?.()`;
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
-/** App worker threads watched at once; more are not watched (memory and poll time stay bounded). */
-const MAX_THREADS = 256;
 /**
  * A thread the inspector no longer lists may just have ended by itself, with its last messages
  * (the stall it measured, the slow call that caused it) still on their way: they win if they
@@ -87,6 +88,9 @@ interface Measured {
 interface Watched {
   threadId: number;
   beats: BigInt64Array;
+  /** Where its heartbeat is in `beats`; for a worker thread, its registry slot too. */
+  beatIndex: number;
+  slot: number;
   detector: StallDetector;
   capture: Sampler | null;
   open: OpenStall | null;
@@ -125,6 +129,8 @@ const captureLimiter = new RateLimiter(options.maxCapturesPerMinute, 60_000, Dat
 const main: Watched = {
   threadId: 0,
   beats: new BigInt64Array(data.shared),
+  beatIndex: BEAT_INDEX,
+  slot: -1,
   detector: newDetector(),
   capture: data.canCapture ? new StackCapture() : null,
   open: null,
@@ -132,6 +138,8 @@ const main: Watched = {
 };
 /** App worker threads, by threadId. */
 const threads = new Map<number, Watched>();
+const registryIds = new Int32Array(data.registry);
+const registryBeats = new BigInt64Array(data.registry);
 let threadSessions = 0;
 function onThreadSession(connected: boolean): void {
   threadSessions += connected ? 1 : -1;
@@ -158,12 +166,13 @@ function warn(code: WarningCode, message: string): void {
 }
 
 function tick(): void {
+  discoverThreads();
   poll(main);
   for (const watched of threads.values()) if (watched.gone !== true) poll(watched);
 }
 
 function poll(watched: Watched): void {
-  const beatNs = Atomics.load(watched.beats, BEAT_INDEX);
+  const beatNs = Atomics.load(watched.beats, watched.beatIndex);
   for (const event of watched.detector.poll(nsToMs(process.hrtime.bigint()), nsToMs(beatNs))) handle(watched, event, beatNs);
 }
 
@@ -205,7 +214,7 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
   if (current === null) return;
   const startedNs = process.hrtime.bigint();
   stall.capturing = current
-    .sample(() => Atomics.load(watched.beats, BEAT_INDEX) === stall.beatNs, evaluateWhilePaused)
+    .sample(() => Atomics.load(watched.beats, watched.beatIndex) === stall.beatNs, evaluateWhilePaused)
     .then((paused) => {
       if (paused === null) {
         // worker.terminate() runs no exit handler: the inspector not listing the thread is how we learn it is gone.
@@ -481,7 +490,27 @@ parentPort?.on('message', (message: ToWatchdog) => {
 function forgetThread(watched: Watched): void {
   if (threads.get(watched.threadId) !== watched) return;
   threads.delete(watched.threadId);
+  // The watchdog frees the slot, never the thread: a stall message still on its way finds its thread.
+  Atomics.compareExchange(registryIds, slotIdIndex(watched.slot), watched.threadId, 0);
   void watched.capture?.end();
+}
+
+/** Threads that claimed a registry slot since the last tick (see REGISTRY_KEY). */
+function discoverThreads(): void {
+  for (let slot = 0; slot < REGISTRY_SLOTS; slot++) {
+    const threadId = Atomics.load(registryIds, slotIdIndex(slot));
+    if (threadId === 0 || threads.has(threadId)) continue;
+    threads.set(threadId, {
+      threadId,
+      beats: registryBeats,
+      beatIndex: slotBeatIndex(slot),
+      slot,
+      detector: newDetector(),
+      capture: data.canCapture ? new ThreadStackCapture(threadId, onThreadSession) : null,
+      open: null,
+      awaitingCapture: new Set(),
+    });
+  }
 }
 
 /** The inspector no longer lists the thread: it ended, by itself or by worker.terminate(). */
@@ -505,25 +534,16 @@ function threadGone(watched: Watched): void {
 /** App worker threads register here, from the preload running inside them (src/threads/register.ts). */
 function onThreadMessage(message: ThreadMessage): void {
   switch (message.type) {
-    case 'register': {
-      if (message.threadId === 0 || threads.has(message.threadId) || threads.size >= MAX_THREADS) return;
-      threads.set(message.threadId, {
-        threadId: message.threadId,
-        beats: new BigInt64Array(message.shared),
-        detector: newDetector(),
-        capture: data.canCapture ? new ThreadStackCapture(message.threadId, onThreadSession) : null,
-        open: null,
-        awaitingCapture: new Set(),
-      });
-      return;
-    }
     case 'unregister': {
       const watched = threads.get(message.threadId);
       // A capture still in flight keeps its stall; the stall's own message came first (same channel).
       if (watched !== undefined) forgetThread(watched);
+      // A thread that lived less than a tick was never discovered: free its slot all the same.
+      else if (message.slot >= 0 && message.slot < REGISTRY_SLOTS) Atomics.compareExchange(registryIds, slotIdIndex(message.slot), message.threadId, 0);
       return;
     }
     case 'stall': {
+      discoverThreads();
       const watched = threads.get(message.threadId);
       if (watched !== undefined) void onStallMeasured(watched, message.durationMs, BigInt(message.endNs));
       // Registered before the watchdog listened and blocked before it said hello: timed, no stack.
@@ -532,8 +552,6 @@ function onThreadMessage(message: ThreadMessage): void {
     }
     case 'slow-call':
       rememberSlowCall(message.threadId, message.call);
-      return;
-    case 'hello':
       return;
   }
 }
@@ -547,8 +565,6 @@ threadsChannel.onmessage = (event) => {
   }
 };
 threadsChannel.unref();
-// Threads that registered before this channel existed lost that message: ask them again.
-threadsChannel.postMessage({ type: 'hello' } satisfies ThreadMessage);
 
 Atomics.store(flags, READY_INDEX, 1);
 
