@@ -15,6 +15,14 @@ export function stallBuckets(thresholdMs: number): number[] {
   return [threshold, ...LADDER_SECONDS.filter((bound) => bound > threshold)];
 }
 
+/**
+ * `main` or `worker`, not the threadId: a pool that replaces its workers gets new threadIds without
+ * end, and every label value is a new series. The report and the log name the exact thread.
+ */
+export function threadLabel(threadId: number): 'main' | 'worker' {
+  return threadId === 0 ? 'main' : 'worker';
+}
+
 export interface StallMetrics {
   metrics: Array<Counter | Histogram | Gauge>;
   record(stall: StallEvent): void;
@@ -25,7 +33,7 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
   const stalls = new Counter({
     name: 'loopwatch_eventloop_stalls_total',
     help: 'Event-loop stalls longer than the threshold, by blocking site (relative file:line)',
-    labelNames: ['site'],
+    labelNames: ['site', 'thread'],
     registers: [],
   });
   const duration = new Histogram({
@@ -37,13 +45,13 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
   const blocked = new Counter({
     name: 'loopwatch_eventloop_blocked_seconds_total',
     help: 'Time the event loop was blocked by stalls, by blocking site',
-    labelNames: ['site'],
+    labelNames: ['site', 'thread'],
     registers: [],
   });
   const longest = new Gauge({
     name: 'loopwatch_eventloop_stall_max_seconds',
     help: 'Longest single stall seen at each site since the process started',
-    labelNames: ['site'],
+    labelNames: ['site', 'thread'],
     registers: [],
   });
   const longestBySite = new Map<string, number>();
@@ -57,12 +65,14 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
     record(stall) {
       const seconds = stall.durationMs / 1000;
       const { site, overflow: overflowed } = sites.label(stall.site);
-      stalls.inc({ site });
-      blocked.inc({ site }, seconds);
+      const labels = { site, thread: threadLabel(stall.threadId) };
+      stalls.inc(labels);
+      blocked.inc(labels, seconds);
       duration.observe(seconds);
-      if (seconds > (longestBySite.get(site) ?? 0)) {
-        longestBySite.set(site, seconds);
-        longest.set({ site }, seconds);
+      const key = `${labels.thread} ${site}`;
+      if (seconds > (longestBySite.get(key) ?? 0)) {
+        longestBySite.set(key, seconds);
+        longest.set(labels, seconds);
       }
       if (overflowed) overflow.inc();
     },

@@ -25,8 +25,8 @@ describe('createStallMetrics', () => {
     const json = await registry.getMetricsAsJSON();
     const values = (name: string) => json.find((metric) => metric.name === name)!.values;
     expect(values('loopwatch_eventloop_stalls_total')).toEqual([
-      { labels: { site: 'src/a.ts:1' }, value: 2 },
-      { labels: { site: 'other' }, value: 1 },
+      { labels: { site: 'src/a.ts:1', thread: 'main' }, value: 2 },
+      { labels: { site: 'other', thread: 'main' }, value: 1 },
     ]);
     expect(values('loopwatch_eventloop_blocked_seconds_total').map((v) => [v.labels.site, v.value])).toEqual([
       ['src/a.ts:1', 1.2],
@@ -44,5 +44,27 @@ describe('createStallMetrics', () => {
     expect(bucket(0.25)).toBe(1);
     expect(bucket(0.5)).toBe(2);
     expect(bucket(1)).toBe(3);
+  });
+});
+
+describe('the thread label', () => {
+  it('is main or worker (bounded: pools get new threadIds without end), per site', async () => {
+    const stalls = createStallMetrics(100, 10);
+    const registry = new Registry();
+    for (const metric of stalls.metrics) registry.registerMetric(metric);
+    const base = { api: null, kind: 'cpu', site: 'src/a.ts:1' };
+    stalls.record({ ...base, durationMs: 500, threadId: 0 });
+    stalls.record({ ...base, durationMs: 200, threadId: 7 });
+    stalls.record({ ...base, durationMs: 300, threadId: 12 });
+    const json = await registry.getMetricsAsJSON();
+    const values = (name: string) => json.find((metric) => metric.name === name)!.values;
+    expect(values('loopwatch_eventloop_stalls_total')).toEqual([
+      { labels: { site: 'src/a.ts:1', thread: 'main' }, value: 1 },
+      { labels: { site: 'src/a.ts:1', thread: 'worker' }, value: 2 },
+    ]);
+    expect(values('loopwatch_eventloop_stall_max_seconds').map((v) => [v.labels.thread, v.value])).toEqual([
+      ['main', 0.5],
+      ['worker', 0.3],
+    ]);
   });
 });
