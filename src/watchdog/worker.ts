@@ -138,6 +138,8 @@ const main: Watched = {
 };
 /** App worker threads, by threadId. */
 const threads = new Map<number, Watched>();
+/** Set by the final flush: a worker's message arriving after it would record its stall twice. */
+let exiting = false;
 const registryIds = new Int32Array(data.registry);
 const registryBeats = new BigInt64Array(data.registry);
 let threadSessions = 0;
@@ -429,6 +431,7 @@ function onFlush(seq: number, nowNs: bigint, final: boolean): void {
       watched.awaitingCapture.clear();
     }
     if (final) {
+      exiting = true;
       main.capture?.endNow();
       main.capture = null;
       const stall = main.open;
@@ -533,6 +536,7 @@ function threadGone(watched: Watched): void {
 
 /** App worker threads register here, from the preload running inside them (src/threads/register.ts). */
 function onThreadMessage(message: ThreadMessage): void {
+  if (exiting) return;
   switch (message.type) {
     case 'unregister': {
       const watched = threads.get(message.threadId);
