@@ -24,11 +24,15 @@ describe('the blocking line is named exactly', () => {
     expect(site.maxMs).toBeGreaterThanOrEqual(580);
     expect(site.maxMs).toBeLessThan(2000);
     expect(result.report.stalls[0].site.line).toBe(blockingLine('cpu-timer.js'));
+    expect(site.kind).toBe('cpu');
+    expect(site.suggestion).toContain('Move spin() into a worker pool (piscina)');
     expect(result.stdout).toBe('done\n');
   });
 
   it('catastrophic regex backtracking', async () => {
-    await expectSite('regex.js', { file: path.join(FIXTURES, 'regex.js'), line: blockingLine('regex.js') });
+    const { site } = await expectSite('regex.js', { file: path.join(FIXTURES, 'regex.js'), line: blockingLine('regex.js') });
+    expect(site.kind).toBe('regex');
+    expect(site.suggestion).toContain('(a+)+');
   });
 
   it('an ES module that blocks after a top-level await', async () => {
@@ -36,7 +40,9 @@ describe('the blocking line is named exactly', () => {
   });
 
   it('a dependency doing CPU work: the app line that called it', async () => {
-    await expectSite('library-cpu.js', { file: path.join(FIXTURES, 'library-cpu.js'), line: blockingLine('library-cpu.js') });
+    const { site } = await expectSite('library-cpu.js', { file: path.join(FIXTURES, 'library-cpu.js'), line: blockingLine('library-cpu.js') });
+    expect(site.kind).toBe('dependency');
+    expect(site.suggestion).toContain('dependency typescript');
   });
 
   it('TypeScript compiled with source maps, where type-only lines shift the output', async () => {

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { FIXTURES, blockingLine, runFixture } from '../run-fixture';
 
 describe.each([
-  ['sync-fs.js', 'fs.writeFileSync', 'sync-api'],
-  ['sync-crypto.js', 'crypto.pbkdf2Sync', 'sync-api'],
-  ['sync-zlib.js', 'zlib.gzipSync', 'sync-api'],
-  ['sync-exec.js', 'child_process.execSync', 'sync-api'],
-  ['sync-json.js', 'JSON.parse', 'json'],
-  ['sync-esm.mjs', 'crypto.pbkdf2Sync', 'sync-api'],
-])('%s', (script, api, kind) => {
+  ['sync-fs.js', 'fs.writeFileSync', 'sync-api', 'await fs.promises.writeFile(target, blob)'],
+  ['sync-crypto.js', 'crypto.pbkdf2Sync', 'sync-api', 'crypto.pbkdf2'],
+  ['sync-zlib.js', 'zlib.gzipSync', 'sync-api', 'promisify(zlib.gzip)'],
+  ['sync-exec.js', 'child_process.execSync', 'sync-api', 'execFile'],
+  ['sync-json.js', 'JSON.parse', 'json', 'streaming parser'],
+  ['sync-esm.mjs', 'crypto.pbkdf2Sync', 'sync-api', 'crypto.pbkdf2'],
+])('%s', (script, api, kind, replacement) => {
   it(`attributes the stall to ${api} at the exact line, with the call's exact duration`, async () => {
     const result = await runFixture(script);
     expect(result.code).toBe(0);
@@ -17,6 +17,8 @@ describe.each([
     const site = result.report.sites.find((candidate: any) => candidate.api === api);
     expect(site, JSON.stringify(result.report.sites)).toBeDefined();
     expect(site).toMatchObject({ file: path.join(FIXTURES, script), line, kind });
+    // The advice names the non-blocking replacement, and says which pool it runs on where it matters.
+    expect(site.suggestion).toContain(replacement);
     const stall = result.report.stalls.find((candidate: any) => candidate.api === api);
     // The call's own duration is measured around the call; the stall's includes a little more.
     expect(stall.apiCallMs).toBeGreaterThan(result.report.thresholdMs);
