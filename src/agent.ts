@@ -81,6 +81,12 @@ export function start(overrides: Partial<Options> = {}): Agent {
     },
     slowCall: (call) => watchdog?.post({ type: 'slow-call', call }),
     onStall: (listener) => void stallListeners.push(listener),
+    ...(watchdog !== null
+      ? {
+          syncCallSlot: watchdog.syncCallSlot,
+          declareSyncApis: (names: string[]) => watchdog?.post({ type: 'sync-api-names', names }),
+        }
+      : {}),
   };
   const stops: Array<() => void> = [];
   for (const feature of FEATURES) {

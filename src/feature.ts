@@ -52,6 +52,13 @@ export interface FeatureContext {
   /** Tells the watchdog about a slow sync call, so a stall it caused is attributed to it exactly. */
   slowCall(call: SlowCall): void;
   onStall(listener: (stall: StallEvent) => void): void;
+  /**
+   * Where the sync-API wrappers say which API is running (1 + its index in `declareSyncApis`'s
+   * list, 0 for none), so the watchdog does not spend a stack capture on a native call it cannot
+   * pause inside, and can name the call while a hang goes on. Absent off the main thread.
+   */
+  readonly syncCallSlot?: Int32Array;
+  declareSyncApis?(names: string[]): void;
 }
 
 export type Feature = (context: FeatureContext) => () => void;

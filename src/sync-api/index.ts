@@ -20,6 +20,7 @@ export const startSyncApiTiming: Feature = (context) => {
   const restores: Array<() => void> = [];
   const state: WrapState = {
     depth: 0,
+    slot: context.syncCallSlot ?? null,
     onSlowCall(api, durationMs, wrapper) {
       const endNs = process.hrtime.bigint();
       const stack = callerStack(wrapper);
@@ -40,6 +41,7 @@ export const startSyncApiTiming: Feature = (context) => {
     },
   };
 
+  const names: string[] = [];
   for (const target of syncTargets(fs)) {
     for (const name of target.names) {
       const original = target.exports[name];
@@ -47,13 +49,16 @@ export const startSyncApiTiming: Feature = (context) => {
       const api = `${target.module}.${name}`;
       const counter: ApiCounter = { calls: 0, totalMs: 0, slowCalls: 0, maxMs: 0 };
       stats.syncApis.set(api, counter);
-      const wrapped = wrapSync(original as AnyFunction, api, counter, options.slowCallMs, state, target.syncWithoutCallback?.includes(name) ?? false);
+      const apiNumber = names.length + 1;
+      const wrapped = wrapSync(original as AnyFunction, api, counter, options.slowCallMs, state, target.syncWithoutCallback?.includes(name) ?? false, apiNumber);
       if (!replace(target.exports, name, wrapped)) continue;
+      names.push(api);
       restores.push(() => replace(target.exports, name, original));
     }
   }
   // ESM named imports (`import { readFileSync } from 'node:fs'`) are separate live bindings.
   Module.syncBuiltinESMExports();
+  context.declareSyncApis?.(names);
 
   context.addReportSection('syncApis', () => snapshot(stats.syncApis));
   context.markDirty();

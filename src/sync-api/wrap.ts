@@ -15,6 +15,8 @@ export interface ApiCounter {
 export interface WrapState {
   /** Sync calls in progress: a sync API called from inside another one is not timed twice. */
   depth: number;
+  /** Shared with the watchdog: the number of the API running now, 0 for none (see FeatureContext). */
+  slot: Int32Array | null;
   /** Called after a call of at least the slow-call threshold returned. `wrapper` is the stack cut-off. */
   onSlowCall(api: string, durationMs: number, wrapper: (...args: never[]) => unknown): void;
 }
@@ -26,17 +28,20 @@ export function wrapSync(
   slowCallMs: number,
   state: WrapState,
   syncOnlyWithoutCallback: boolean,
+  apiNumber: number,
 ): (...args: unknown[]) => unknown {
   const wrapper = function (this: unknown, ...args: unknown[]): unknown {
     if (state.depth > 0 || (syncOnlyWithoutCallback && typeof args[args.length - 1] === 'function')) {
       return original.apply(this, args);
     }
     state.depth += 1;
+    if (state.slot !== null) state.slot[0] = apiNumber;
     const started = performance.now();
     try {
       return original.apply(this, args);
     } finally {
       state.depth -= 1;
+      if (state.slot !== null) state.slot[0] = 0;
       const durationMs = performance.now() - started;
       counter.calls += 1;
       counter.totalMs += durationMs;

@@ -16,6 +16,7 @@ import {
   REGISTRY_BYTES,
   REGISTRY_KEY,
   SHARED_BYTES,
+  SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
   WATCHDOG_MARK,
   nsToMs,
@@ -46,6 +47,8 @@ export interface Watchdog {
    */
   releaseThreads(): void;
   post(message: ToWatchdog): void;
+  /** One Int32 the sync-API wrappers write the running API's number into (see SYNC_CALL_INDEX). */
+  readonly syncCallSlot: Int32Array;
   stop(): void;
 }
 
@@ -115,6 +118,7 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
   let flushSeq = 0;
   const watchdog: Watchdog = {
     post,
+    syncCallSlot: new Int32Array(shared, SYNC_CALL_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
     releaseThreads() {
       if (Atomics.load(flags, THREAD_SESSIONS_INDEX) > 0) watchdog.flush(true);
     },

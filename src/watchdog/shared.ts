@@ -27,6 +27,12 @@ export const READY_INDEX = 5;
  * to a worker thread that is stuck as the process exits prints "Waiting for the debugger to disconnect...".
  */
 export const THREAD_SESSIONS_INDEX = 6;
+/**
+ * Int32 slot: which sync API the main thread is inside right now (1 + its index in the list sent
+ * with `sync-api-names`), 0 when none. Written by the sync-API wrappers at entry and exit, so the
+ * watchdog knows a stall is a native call it cannot pause inside, even while the call still runs.
+ */
+export const SYNC_CALL_INDEX = 7;
 
 /** `globalThis[Symbol.for(RELEASE_SIGNALS_KEY)]()` removes loopwatch's signal listeners (see signals.ts). */
 export const RELEASE_SIGNALS_KEY = 'loopwatch.releaseSignals';
@@ -54,6 +60,8 @@ export type ToWatchdog =
   | { type: 'stall'; durationMs: number; endNs: string }
   | { type: 'flush'; seq: number; nowNs: string; final: boolean }
   | { type: 'slow-call'; call: SlowCall }
+  /** The names of the timed sync APIs, in the numbering the SYNC_CALL_INDEX slot uses. */
+  | { type: 'sync-api-names'; names: string[] }
   /** The latest snapshot of each feature's report section (see FeatureContext.addReportSection). */
   | { type: 'sections'; sections: Record<string, unknown> };
 

@@ -15,6 +15,7 @@ import {
   READY_INDEX,
   REGISTRY_SLOTS,
   RELEASE_SIGNALS_KEY,
+  SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
   slotBeatIndex,
   slotIdIndex,
@@ -69,6 +70,8 @@ interface OpenStall {
   capturing: Promise<void> | null;
   /** How long the stall had lasted at the last stack in hand: the thread was alive until then. */
   aliveMs?: number;
+  /** The sync API the thread was inside when the stall was detected (a native call: no pause lands). */
+  inSyncApi?: string;
 }
 
 /** What pauses a thread and reads its stack: the main thread's session, or a worker thread's. */
@@ -155,6 +158,15 @@ const log = new StallLog(options.log, options.logFormat, options.logLinesPerMinu
 let sections: Record<string, unknown> = {};
 const recentSlowCalls: Array<{ threadId: number; call: SlowCall }> = [];
 let reportTimer: NodeJS.Timeout | null = null;
+/** Numbering of the SYNC_CALL_INDEX slot (see shared.ts). */
+let syncApiNames: string[] = [];
+
+/** The sync API the main thread is inside right now, if any (app worker threads do not say). */
+function currentSyncApi(watched: Watched): string | null {
+  if (watched !== main) return null;
+  const number = Atomics.load(flags, SYNC_CALL_INDEX);
+  return number > 0 ? (syncApiNames[number - 1] ?? null) : null;
+}
 let reportDirty = false;
 
 function send(message: FromWatchdog): void {
@@ -192,6 +204,14 @@ function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
         capturing: null,
       };
       watched.open = open;
+      const inApi = currentSyncApi(watched);
+      if (inApi !== null) {
+        // A pause cannot land inside a native call: the wrapper reports the exact call site when
+        // it returns, so keep the capture budget (a later sample may still capture, see below).
+        open.inSyncApi = inApi;
+        open.noStackReason = `inside ${inApi}, a native call the inspector cannot pause`;
+        return;
+      }
       if (watched.capture === null) open.noStackReason = 'stack capture unavailable';
       else if (!captureLimiter.tryTake(Date.now())) open.noStackReason = 'stack capture rate-limited (LOOPWATCH_MAX_CAPTURES_PER_MIN)';
       else takeSample(watched, open, 0);
@@ -199,7 +219,12 @@ function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
     }
     case 'sample': {
       const open = watched.open;
-      if (open !== null && open.capturing === null && open.stack.length > 0) takeSample(watched, open, event.elapsedMs);
+      if (open === null || open.capturing !== null) return;
+      if (open.stack.length > 0) takeSample(watched, open, event.elapsedMs);
+      // Started inside a sync call that has returned, and the loop is still blocked: capture now.
+      else if (open.inSyncApi !== undefined && watched.capture !== null && currentSyncApi(watched) === null && captureLimiter.tryTake(Date.now())) {
+        takeSample(watched, open, event.elapsedMs);
+      }
       return;
     }
     case 'hang':
@@ -258,7 +283,9 @@ function onHang(watched: Watched, stall: OpenStall, elapsedMs: number): void {
     // A worker thread ended by terminate() looks hung forever: only a thread the inspector still
     // lists is reported (without an inspector, worker-thread hangs are not reported at all).
     if (watched !== main && (watched.capture === null || watched.gone === true || !threads.has(watched.threadId))) return;
-    const where = stall.site !== null ? ` at ${shortLocation(stall.site, data.cwd)} (${stall.site.function})` : '';
+    const inApi = currentSyncApi(watched);
+    const where =
+      (inApi !== null ? ` inside ${inApi}` : '') + (stall.site !== null ? ` at ${shortLocation(stall.site, data.cwd)} (${stall.site.function})` : '');
     writeReport('hang', ongoingRecord(watched, process.hrtime.bigint()));
     const written = reportPath !== null ? `; report written to ${reportPath}` : '';
     log.always(`event loop blocked for ${Math.round(elapsedMs)} ms and still blocked${where}${inThread(watched.threadId)}${written}`, {
@@ -272,7 +299,9 @@ function onHang(watched: Watched, stall: OpenStall, elapsedMs: number): void {
   // SIGTERM cannot kill it: this sample also releases them, so the signal's default (death) applies
   // again. It waits for a capture in flight: one pause at a time.
   const sampleAndRelease = (): void => {
-    if (watched.capture !== null && watched.open === stall) {
+    // Inside a native call the pause would never land: report what is known, now.
+    if (currentSyncApi(watched) !== null) finish();
+    else if (watched.capture !== null && watched.open === stall) {
       // Signal listeners live on the main thread only.
       takeSample(watched, stall, elapsedMs, finish, watched === main ? RELEASE_SIGNALS_EXPRESSION : undefined);
     } else finish();
@@ -388,8 +417,8 @@ function ongoingRecord(watched: Watched, nowNs: bigint): StallRecord | null {
     durationMs: nsToMs(nowNs - open.beatNs) - HEARTBEAT_MS,
     threadId: watched.threadId,
     site: open.site,
-    api: null,
-    kind: classifyStall({ api: null, site: open.site, stack: open.stack }),
+    api: currentSyncApi(watched),
+    kind: classifyStall({ api: currentSyncApi(watched), site: open.site, stack: open.stack }),
     stack: open.stack,
     samples: open.samples,
     ongoing: true,
@@ -483,6 +512,9 @@ parentPort?.on('message', (message: ToWatchdog) => {
       case 'sections':
         sections = message.sections;
         scheduleReport();
+        break;
+      case 'sync-api-names':
+        syncApiNames = message.names;
         break;
     }
   } catch (error) {
