@@ -165,7 +165,8 @@ let syncApiNames: string[] = [];
 function currentSyncApi(watched: Watched): string | null {
   if (watched !== main) return null;
   const number = Atomics.load(flags, SYNC_CALL_INDEX);
-  return number > 0 ? (syncApiNames[number - 1] ?? null) : null;
+  // Names not in yet (a worker slow to boot): still a native call, just not named.
+  return number > 0 ? (syncApiNames[number - 1] ?? 'a sync API') : null;
 }
 let reportDirty = false;
 
