@@ -8,7 +8,6 @@ import { DEFAULTS, expandPath, type Options } from './options';
 import { warn } from './warn';
 import { whyNoStackCapture } from './inspector-check';
 import { startWatchdog, type Watchdog } from './watchdog/main';
-import { flushOnSignals } from './signals';
 import { createLiveStats, type FeatureContext, type LiveStats, type StallEvent } from './feature';
 import { FEATURES } from './features';
 
@@ -22,7 +21,7 @@ export interface Agent {
 }
 
 /** Feature sections reach the watchdog at most this often. */
-const SECTIONS_DEBOUNCE_MS = 1000;
+const SECTIONS_DEBOUNCE_MS = 250;
 const RUNNING = Symbol.for('loopwatch.agent');
 type GlobalWithAgent = typeof globalThis & { [RUNNING]?: Agent };
 
@@ -75,7 +74,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
       if (sectionsTimer !== null || options.report === null) return;
       sectionsTimer = setTimeout(() => {
         sectionsTimer = null;
-        sendSections();
+        guard(sendSections);
       }, SECTIONS_DEBOUNCE_MS);
       sectionsTimer.unref();
     },
@@ -97,33 +96,34 @@ export function start(overrides: Partial<Options> = {}): Agent {
     }
   }
 
-  const flush = (): void => {
-    sendSections();
-    watchdog?.flush(false);
-  };
-  const onExit = (): void => {
-    sendSections();
-    watchdog?.flush(true);
-  };
+  const flush = (): void =>
+    guard(() => {
+      sendSections();
+      watchdog?.flush(false);
+    });
+  const onExit = (): void =>
+    guard(() => {
+      sendSections();
+      watchdog?.flush(true);
+    });
   // Only a report needs flushing; without one, exit stays as fast as without loopwatch (one
   // Atomics.load: is the watchdog attached to a worker thread that is stuck right now?).
   const needsFlush = options.report !== null;
   const onExitWithoutReport = (): void => watchdog?.releaseThreads();
   process.on('exit', needsFlush ? onExit : onExitWithoutReport);
-  // Only when the watchdog can release them at a hang (through the inspector): otherwise a hung
-  // process would ignore SIGTERM. Without them the report is still written after every stall.
-  const detachSignals = needsFlush && reasonNoStacks === null && watchdog !== null ? flushOnSignals(flush) : () => undefined;
+  // No SIGTERM/SIGINT listener: one would replace "die on signal", and a main thread blocked in a
+  // native call could then not be killed at all. The watchdog keeps the report on disk current
+  // instead (within REPORT_DEBOUNCE_MS of every stall, and at a hang).
 
   const agent: Agent = {
     options,
     stats,
     flush,
     stop() {
-      for (const stop of stops.reverse()) guard(stop);
+      for (const stop of [...stops].reverse()) guard(stop);
       if (sectionsTimer !== null) clearTimeout(sectionsTimer);
       process.removeListener('exit', onExit);
       process.removeListener('exit', onExitWithoutReport);
-      detachSignals();
       watchdog?.stop();
       watchdog = null;
       if (holder[RUNNING] === agent) delete holder[RUNNING];

@@ -15,7 +15,6 @@ export interface Frame {
 
 /** The part of an inspector `Debugger.CallFrame` loopwatch reads. */
 export interface InspectorCallFrame {
-  callFrameId?: string;
   functionName: string;
   url: string;
   location: { scriptId: string; lineNumber: number; columnNumber?: number };

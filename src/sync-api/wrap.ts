@@ -48,7 +48,11 @@ export function wrapSync(
       if (durationMs > counter.maxMs) counter.maxMs = durationMs;
       if (durationMs >= slowCallMs) {
         counter.slowCalls += 1;
-        state.onSlowCall(api, durationMs, wrapper);
+        try {
+          state.onSlowCall(api, durationMs, wrapper);
+        } catch {
+          // Inside the app's call: loopwatch's bookkeeping must never replace its result or error.
+        }
       }
     }
   };

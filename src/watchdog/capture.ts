@@ -30,7 +30,7 @@ export class StackCapture {
    * thread is paused (its heartbeat is frozen then): if the loop turned before the pause landed, the
    * stack belongs to some later callback, and is dropped.
    */
-  async sample(stillBlocked: () => boolean, evaluateWhilePaused?: string): Promise<PausedStack | null> {
+  async sample(stillBlocked: () => boolean): Promise<PausedStack | null> {
     const { session, enabled } = this.connect();
     const paused = new Promise<InspectorCallFrame[] | null>((resolve) => {
       const timer = setTimeout(() => {
@@ -57,12 +57,6 @@ export class StackCapture {
     const callFrames = await paused;
     if (callFrames === null) return null;
     const valid = stillBlocked();
-    const topFrame = callFrames[0];
-    if (valid && evaluateWhilePaused !== undefined && topFrame?.callFrameId !== undefined) {
-      await post(session, 'Debugger.evaluateOnCallFrame', { callFrameId: topFrame.callFrameId, expression: evaluateWhilePaused, silent: true }).catch(
-        () => undefined,
-      );
-    }
     await post(session, 'Debugger.resume').catch(() => undefined);
     return valid ? { callFrames, scriptUrls: this.scriptUrls } : null;
   }

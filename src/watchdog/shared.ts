@@ -34,9 +34,6 @@ export const THREAD_SESSIONS_INDEX = 6;
  */
 export const SYNC_CALL_INDEX = 7;
 
-/** `globalThis[Symbol.for(RELEASE_SIGNALS_KEY)]()` removes loopwatch's signal listeners (see signals.ts). */
-export const RELEASE_SIGNALS_KEY = 'loopwatch.releaseSignals';
-
 /** Marks the watchdog's own worker so the preload never starts an agent inside it. */
 export const WATCHDOG_MARK = '__loopwatchWatchdog';
 

@@ -14,7 +14,6 @@ import {
   POLL_MS,
   READY_INDEX,
   REGISTRY_SLOTS,
-  RELEASE_SIGNALS_KEY,
   SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
   slotBeatIndex,
@@ -37,9 +36,7 @@ import { expandPath } from '../options';
 import type { WarningCode } from '../codes';
 
 /** Report writes after a stall are batched: at most one per this period. */
-const REPORT_DEBOUNCE_MS = 1000;
-/** Constant code run on the paused main thread at a hang; never anything derived from app data. */
-const RELEASE_SIGNALS_EXPRESSION = `globalThis[Symbol.for('${RELEASE_SIGNALS_KEY}')]?.()`;
+const REPORT_DEBOUNCE_MS = 250;
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
 /**
@@ -76,7 +73,7 @@ interface OpenStall {
 
 /** What pauses a thread and reads its stack: the main thread's session, or a worker thread's. */
 interface Sampler {
-  sample(stillBlocked: () => boolean, evaluateWhilePaused?: string): Promise<PausedStack | null>;
+  sample(stillBlocked: () => boolean): Promise<PausedStack | null>;
   end(): Promise<void>;
   endNow(): void;
 }
@@ -237,12 +234,12 @@ function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
   }
 }
 
-function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after?: () => void, evaluateWhilePaused?: string): void {
+function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after?: () => void): void {
   const current = watched.capture;
   if (current === null) return;
   const startedNs = process.hrtime.bigint();
   stall.capturing = current
-    .sample(() => Atomics.load(watched.beats, watched.beatIndex) === stall.beatNs, evaluateWhilePaused)
+    .sample(() => Atomics.load(watched.beats, watched.beatIndex) === stall.beatNs)
     .then((paused) => {
       if (paused === null) {
         // worker.terminate() runs no exit handler: the inspector not listing the thread is how we learn it is gone.
@@ -296,19 +293,15 @@ function onHang(watched: Watched, stall: OpenStall, elapsedMs: number): void {
       ...siteFields(stall.site),
     });
   };
-  // A hung thread never runs the report-flushing signal listeners, and while they are installed
-  // SIGTERM cannot kill it: this sample also releases them, so the signal's default (death) applies
-  // again. It waits for a capture in flight: one pause at a time.
-  const sampleAndRelease = (): void => {
+  // A fresh sample for the hang report, after any capture in flight (one pause at a time).
+  const sampleThenFinish = (): void => {
     // Inside a native call the pause would never land: report what is known, now.
     if (currentSyncApi(watched) !== null) finish();
-    else if (watched.capture !== null && watched.open === stall) {
-      // Signal listeners live on the main thread only.
-      takeSample(watched, stall, elapsedMs, finish, watched === main ? RELEASE_SIGNALS_EXPRESSION : undefined);
-    } else finish();
+    else if (watched.capture !== null && watched.open === stall) takeSample(watched, stall, elapsedMs, finish);
+    else finish();
   };
-  if (stall.capturing !== null) void stall.capturing.then(sampleAndRelease);
-  else sampleAndRelease();
+  if (stall.capturing !== null) void stall.capturing.then(sampleThenFinish);
+  else sampleThenFinish();
 }
 
 /** A thread measured a stall's exact duration when its loop turned again. */

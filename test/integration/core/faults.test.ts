@@ -12,11 +12,11 @@ describe('faults', () => {
     expect(result.report.stalls[0].stack.length).toBeLessThanOrEqual(33);
   });
 
-  it('SIGTERM in the middle of a stall (while its stack is being captured): dies of SIGTERM, the report on disk is valid JSON', async () => {
-    const result = await runFixture('signal-wait.js', {
+  it('SIGTERM in the middle of a stall storm: dies of it at once, and the report on disk is valid JSON', async () => {
+    const result = await runFixture('many-stalls.js', {
       onSpawn: (child: ChildProcess) => {
-        // signal-wait.js blocks 600 ms from 250 ms after start; the watchdog captures ~110 ms in.
-        setTimeout(() => child.kill('SIGTERM'), 250 + 300);
+        // many-stalls.js blocks 130 ms, 40 times, 15 ms apart, from 50 ms after start.
+        setTimeout(() => child.kill('SIGTERM'), 1500);
       },
     });
     expect(result.signal).toBe('SIGTERM');
@@ -24,6 +24,6 @@ describe('faults', () => {
     expect(report).not.toBeNull();
     expect(report.schema).toBe('loopwatch/report@1');
     expect(report.summary.stalls).toBeGreaterThanOrEqual(1);
-    expect(report.sites[0].line).toBe(blockingLine('signal-wait.js'));
+    expect(report.summary.stalls).toBeLessThan(40);
   });
 });
