@@ -53,7 +53,8 @@ export const startSyncApiTiming: Feature = (context) => {
       const wrapped = wrapSync(original as AnyFunction, api, counter, options.slowCallMs, state, target.syncWithoutCallback?.includes(name) ?? false, apiNumber);
       if (!replace(target.exports, name, wrapped)) continue;
       names.push(api);
-      restores.push(() => replace(target.exports, name, original));
+      // Only while still ours: an app that wrapped it after us keeps its wrapper.
+      restores.push(() => target.exports[name] === wrapped && replace(target.exports, name, original));
     }
   }
   // ESM named imports (`import { readFileSync } from 'node:fs'`) are separate live bindings.
@@ -63,7 +64,7 @@ export const startSyncApiTiming: Feature = (context) => {
   context.addReportSection('syncApis', () => snapshot(stats.syncApis));
   context.markDirty();
   return () => {
-    for (const restore of restores.reverse()) restore();
+    for (const restore of [...restores].reverse()) restore();
     Module.syncBuiltinESMExports();
   };
 };

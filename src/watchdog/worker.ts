@@ -262,8 +262,9 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
     })
     .catch((error: unknown) => {
       stall.noStackReason = 'stack capture failed';
-      if (watched !== main) {
-        // A worker thread can go away mid-capture; the next stall tries again with a new session.
+      // A worker thread can go away mid-capture, and a command times out while the thread sits in
+      // a long native call: end this session, the next stall tries again with a new one.
+      if (watched !== main || (error as Error).message.endsWith('timed out')) {
         void current.end();
         return;
       }
