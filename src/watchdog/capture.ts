@@ -6,9 +6,8 @@
  */
 import * as inspector from 'node:inspector';
 import type { InspectorCallFrame } from '../stack/frames';
+import { PauseWaiter, pauseAndRead } from './pause';
 
-/** The pause request is serviced at V8's next interrupt check; native calls delay it. */
-const PAUSE_TIMEOUT_MS = 2000;
 const COMMAND_TIMEOUT_MS = 2000;
 
 export interface PausedStack {
@@ -19,46 +18,13 @@ export interface PausedStack {
 export class StackCapture {
   private session: inspector.Session | null = null;
   private readonly scriptUrls = new Map<string, string>();
-  private pausedWaiter: ((frames: InspectorCallFrame[]) => void) | null = null;
+  private readonly pauses = new PauseWaiter();
 
-  get active(): boolean {
-    return this.session !== null;
-  }
-
-  /**
-   * Pauses the main thread, reads its stack, resumes it. `stillBlocked` is asked while the main
-   * thread is paused (its heartbeat is frozen then): if the loop turned before the pause landed, the
-   * stack belongs to some later callback, and is dropped.
-   */
+  /** Pauses the main thread, reads its stack, resumes it (see pauseAndRead). */
   async sample(stillBlocked: () => boolean): Promise<PausedStack | null> {
     const { session, enabled } = this.connect();
-    const paused = new Promise<InspectorCallFrame[] | null>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pausedWaiter = null;
-        resolve(null);
-      }, PAUSE_TIMEOUT_MS);
-      this.pausedWaiter = (frames) => {
-        clearTimeout(timer);
-        this.pausedWaiter = null;
-        resolve(frames);
-      };
-    });
-    // Sent right behind Debugger.enable, without waiting for its answer: the main thread handles
-    // both in one interrupt, in order, which saves a round trip while the stall goes on.
-    const pauseSent = post(session, 'Debugger.pause');
-    try {
-      await enabled;
-      await pauseSent;
-    } catch (error) {
-      this.pausedWaiter = null;
-      await this.end();
-      throw error;
-    }
-    const callFrames = await paused;
-    if (callFrames === null) return null;
-    const valid = stillBlocked();
-    await post(session, 'Debugger.resume').catch(() => undefined);
-    return valid ? { callFrames, scriptUrls: this.scriptUrls } : null;
+    const callFrames = await pauseAndRead((method) => post(session, method), this.pauses, enabled, stillBlocked, () => this.end());
+    return callFrames === null ? null : { callFrames, scriptUrls: this.scriptUrls };
   }
 
   /** Disables the debugger and disconnects; safe to call at any time, including mid-sample. */
@@ -66,7 +32,7 @@ export class StackCapture {
     const session = this.session;
     if (session === null) return;
     this.session = null;
-    this.pausedWaiter = null;
+    this.pauses.cancel();
     this.scriptUrls.clear();
     await post(session, 'Debugger.resume').catch(() => undefined);
     await post(session, 'Debugger.disable').catch(() => undefined);
@@ -78,7 +44,7 @@ export class StackCapture {
     const session = this.session;
     if (session === null) return;
     this.session = null;
-    this.pausedWaiter = null;
+    this.pauses.cancel();
     session.post('Debugger.resume', () => undefined);
     disconnectQuietly(session);
   }
@@ -92,13 +58,8 @@ export class StackCapture {
       if (url) this.scriptUrls.set(scriptId, url);
     });
     session.on('Debugger.paused', (message) => {
-      const waiter = this.pausedWaiter;
-      if (waiter !== null) {
-        waiter(message.params.callFrames);
-      } else {
-        // Not ours to keep (a late pause): never leave the app paused.
-        session.post('Debugger.resume', () => undefined);
-      }
+      // Not ours to keep (a late pause): never leave the app paused.
+      if (!this.pauses.deliver(message.params.callFrames)) session.post('Debugger.resume', () => undefined);
     });
     this.session = session;
     return { session, enabled: post(session, 'Debugger.enable') };

@@ -17,9 +17,9 @@
 import * as inspector from 'node:inspector';
 import type { InspectorCallFrame } from '../stack/frames';
 import type { PausedStack } from './capture';
+import { PauseWaiter, pauseAndRead } from './pause';
 
 const ATTACH_TIMEOUT_MS = 1000;
-const PAUSE_TIMEOUT_MS = 2000;
 const COMMAND_TIMEOUT_MS = 2000;
 
 /** Whether an inspector `workerInfo.title` names the worker thread `threadId` (`[worker 3]`, `[worker 3] name`). */
@@ -47,7 +47,7 @@ export class ThreadStackCapture {
   private readonly scriptUrls = new Map<string, string>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private pausedWaiter: ((frames: InspectorCallFrame[]) => void) | null = null;
+  private readonly pauses = new PauseWaiter();
   /** Set when the inspector no longer lists the thread: it exited (terminate() runs no exit handler). */
   gone = false;
 
@@ -64,33 +64,11 @@ export class ThreadStackCapture {
       await this.end();
       return null;
     }
-    const paused = new Promise<InspectorCallFrame[] | null>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pausedWaiter = null;
-        resolve(null);
-      }, PAUSE_TIMEOUT_MS);
-      this.pausedWaiter = (frames) => {
-        clearTimeout(timer);
-        this.pausedWaiter = null;
-        resolve(frames);
-      };
-    });
-    // Both at once, as for the main thread: the thread handles them in one interrupt, in order.
+    // Enable and pause sent together, as for the main thread: one interrupt, in order.
     const enabled = this.send(session, workerSessionId, 'Debugger.enable');
-    const pauseSent = this.send(session, workerSessionId, 'Debugger.pause');
-    try {
-      await enabled;
-      await pauseSent;
-    } catch (error) {
-      this.pausedWaiter = null;
-      await this.end();
-      throw error;
-    }
-    const callFrames = await paused;
-    if (callFrames === null) return null;
-    const valid = stillBlocked();
-    await this.send(session, workerSessionId, 'Debugger.resume').catch(() => undefined);
-    return valid ? { callFrames, scriptUrls: this.scriptUrls } : null;
+    const send = (method: string): Promise<unknown> => this.send(session, workerSessionId, method);
+    const callFrames = await pauseAndRead(send, this.pauses, enabled, stillBlocked, () => this.end());
+    return callFrames === null ? null : { callFrames, scriptUrls: this.scriptUrls };
   }
 
   /** Resumes, disables the debugger in the thread, detaches and disconnects. Safe at any time. */
@@ -98,7 +76,7 @@ export class ThreadStackCapture {
     const attaching = this.attached;
     if (attaching === null) return;
     this.attached = null;
-    this.pausedWaiter = null;
+    this.pauses.cancel();
     this.scriptUrls.clear();
     const { session, workerSessionId } = await attaching;
     if (workerSessionId !== null) {
@@ -113,7 +91,7 @@ export class ThreadStackCapture {
     const session = this.session;
     if (this.attached === null || session === null) return;
     this.attached = null;
-    this.pausedWaiter = null;
+    this.pauses.cancel();
     // Synchronous: at exit the main thread is parked until the watchdog answers, and a session
     // left attached makes the exiting thread print "Waiting for the debugger to disconnect...".
     if (this.workerSessionId !== null) void this.send(session, this.workerSessionId, 'Debugger.resume').catch(() => undefined);
@@ -165,10 +143,8 @@ export class ThreadStackCapture {
       const { scriptId, url } = message.params as { scriptId: string; url: string };
       if (url) this.scriptUrls.set(scriptId, url);
     } else if (message.method === 'Debugger.paused') {
-      const waiter = this.pausedWaiter;
-      if (waiter !== null) waiter((message.params as { callFrames: InspectorCallFrame[] }).callFrames);
       // Not ours to keep (a late pause): never leave the thread paused.
-      else void this.send(session, sessionId, 'Debugger.resume').catch(() => undefined);
+      if (!this.pauses.deliver((message.params as { callFrames: InspectorCallFrame[] }).callFrames)) void this.send(session, sessionId, 'Debugger.resume').catch(() => undefined);
     }
   }
 
