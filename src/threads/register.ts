@@ -9,6 +9,7 @@ import { BroadcastChannel, getEnvironmentData, threadId } from 'node:worker_thre
 import type { Options } from '../options';
 import { createLiveStats, type FeatureContext } from '../feature';
 import { startSyncApiTiming } from '../sync-api';
+import { watchWorkerExits } from './exits';
 import { HEARTBEAT_MS, REGISTRY_BYTES, REGISTRY_KEY, REGISTRY_SLOTS, nsToMs, slotBeatIndex, slotIdIndex, threadsChannelName, type ThreadMessage } from '../watchdog/shared';
 
 export interface ThreadRegistration {
@@ -79,12 +80,14 @@ export function registerThread(options: Options, warn: FeatureContext['warn']): 
     // caused it, this unregister) before they are delivered. The channel dies with the thread.
   };
   // Runs when the thread ends by itself or calls process.exit(); not on worker.terminate(), which
-  // runs no JavaScript: the watchdog notices that one through the inspector (see thread-capture.ts).
+  // runs no JavaScript: the thread that created the Worker says so instead (see exits.ts).
   process.on('exit', onExit);
+  const stopWatchingExits = watchWorkerExits((ended) => post({ type: 'thread-exit', threadId: ended }));
 
   return {
     stop() {
       process.removeListener('exit', onExit);
+      stopWatchingExits();
       clearInterval(heartbeat);
       stopSyncApis();
       post({ type: 'unregister', threadId, slot });

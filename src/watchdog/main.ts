@@ -8,6 +8,7 @@ import { Worker, setEnvironmentData } from 'node:worker_threads';
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
 import type { StallEvent } from '../feature';
+import { watchWorkerExits } from '../threads/exits';
 import {
   BEAT_INDEX,
   FLUSH_ACK_INDEX,
@@ -88,14 +89,18 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
       hooks.onStall?.(stall);
     }
   });
-  worker.on('error', (error) => {
+  // The watchdog can die (a crash, or someone terminating every Worker they find): the app runs on,
+  // and so does everything on the app's thread (sync-API timing, promises, the event-loop metrics);
+  // what the watchdog owned stops where it was (stall detection, the report, stall metrics).
+  const died = (why: string): void => {
+    if (!alive) return;
     alive = false;
-    hooks.warn('LOOPWATCH_WORKER_FAILED', `watchdog worker failed (${error.message}); stall detection is off`);
-  });
-  worker.on('exit', (code) => {
-    if (alive && !stopping) hooks.warn('LOOPWATCH_WORKER_FAILED', `watchdog worker exited (code ${code}); stall detection is off`);
-    alive = false;
-  });
+    // Workers created from now on have no watchdog to register with.
+    setEnvironmentData(REGISTRY_KEY, undefined);
+    if (!stopping) hooks.warn('LOOPWATCH_WORKER_FAILED', `watchdog worker ${why}; stall detection and the report stop here, the app and the other metrics run on`);
+  };
+  worker.on('error', (error) => died(`failed (${error.message})`));
+  worker.on('exit', (code) => died(`exited (code ${code})`));
 
   // After the listeners: adding a 'message' listener refs the worker again.
   worker.unref();
@@ -103,6 +108,7 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
   const post = (message: ToWatchdog): void => {
     if (alive) worker.postMessage(message);
   };
+  const stopWatchingExits = watchWorkerExits((threadId) => post({ type: 'thread-exit', threadId }), worker);
 
   /** One heartbeat: a turn of the loop. If it comes late enough, the loop was stalled until now. */
   const beat = (): void => {
@@ -139,6 +145,7 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     stop() {
       stopping = true;
       clearInterval(heartbeat);
+      stopWatchingExits();
       // Workers created from now on have no watchdog to register with.
       setEnvironmentData(REGISTRY_KEY, undefined);
       void worker.terminate();

@@ -57,8 +57,9 @@ export async function pauseAndRead(
   const paused = waiter.next();
   const pauseSent = send('Debugger.pause');
   try {
-    await enabled;
-    await pauseSent;
+    // Both awaited as one: when enable fails, the pause fails too, and a rejection nobody awaits
+    // would end the watchdog (an unhandled rejection kills a worker thread).
+    await Promise.all([enabled, pauseSent]);
   } catch (error) {
     waiter.cancel();
     await onFailure();

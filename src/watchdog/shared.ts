@@ -60,7 +60,9 @@ export type ToWatchdog =
   /** The names of the timed sync APIs, in the numbering the SYNC_CALL_INDEX slot uses. */
   | { type: 'sync-api-names'; names: string[] }
   /** The latest snapshot of each feature's report section (see FeatureContext.addReportSection). */
-  | { type: 'sections'; sections: Record<string, unknown> };
+  | { type: 'sections'; sections: Record<string, unknown> }
+  /** A worker thread the main thread created has ended (see src/threads/exits.ts). */
+  | { type: 'thread-exit'; threadId: number };
 
 /**
  * The registry of app worker threads: a SharedArrayBuffer the main thread publishes with
@@ -98,7 +100,9 @@ export function threadsChannelName(pid: number): string {
 export type ThreadMessage =
   | { type: 'unregister'; threadId: number; slot: number }
   | { type: 'stall'; threadId: number; durationMs: number; endNs: string }
-  | { type: 'slow-call'; threadId: number; call: SlowCall };
+  | { type: 'slow-call'; threadId: number; call: SlowCall }
+  /** A worker thread this one created has ended; `threadId` is the ended thread's. */
+  | { type: 'thread-exit'; threadId: number };
 
 /** Watchdog -> main thread. */
 export type FromWatchdog =

@@ -27,105 +27,102 @@ export function isThreadTitle(title: string, threadId: number): boolean {
   return title === `[worker ${threadId}]` || title.startsWith(`[worker ${threadId}] `);
 }
 
+/**
+ * What attaching found: the thread's session; the inspector does not list the thread (it has
+ * exited: terminate() runs no exit handler); or no answer in time (the main thread, which relays,
+ * is inside a long native call: the thread may well be alive).
+ */
+export type Attachment = 'attached' | 'not-listed' | 'timed-out';
+
 interface Pending {
   resolve(result: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
 }
 
-interface Attached {
-  session: inspector.Session;
-  /** The NodeWorker session id of the thread, or null when the thread is gone. */
-  workerSessionId: string | null;
-}
-
-export class ThreadStackCapture {
-  private attached: Promise<Attached> | null = null;
-  /** The session as soon as it exists, so endNow can let go without awaiting anything. */
-  private session: inspector.Session | null = null;
+/**
+ * One inspector session attached to the thread, with everything that belongs to it: its commands
+ * in flight, the scripts it was told of, its pause. A stall that starts while the previous one's
+ * session is still being released gets a new connection, and the old one's end cannot touch it.
+ */
+export class ThreadConnection {
+  readonly scriptUrls = new Map<string, string>();
+  readonly pauses = new PauseWaiter();
+  readonly attached: Promise<Attachment>;
+  private readonly session = new inspector.Session();
   private workerSessionId: string | null = null;
-  private readonly scriptUrls = new Map<string, string>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private readonly pauses = new PauseWaiter();
-  /** Set when the inspector no longer lists the thread: it exited (terminate() runs no exit handler). */
-  gone = false;
+  private closed = false;
 
-  /** `onSession` is told when this capture connects (true) and disconnects (false) its session. */
   constructor(
-    readonly threadId: number,
-    private readonly onSession: (connected: boolean) => void = () => undefined,
-  ) {}
-
-  async sample(stillBlocked: () => boolean): Promise<PausedStack | null> {
-    const { session, workerSessionId } = await this.attach();
-    if (workerSessionId === null) {
-      this.gone = true;
-      await this.end();
-      return null;
-    }
-    // Enable and pause sent together, as for the main thread: one interrupt, in order.
-    const enabled = this.send(session, workerSessionId, 'Debugger.enable');
-    const send = (method: string): Promise<unknown> => this.send(session, workerSessionId, method);
-    const callFrames = await pauseAndRead(send, this.pauses, enabled, stillBlocked, () => this.end());
-    return callFrames === null ? null : { callFrames, scriptUrls: this.scriptUrls };
-  }
-
-  /** Resumes, disables the debugger in the thread, detaches and disconnects. Safe at any time. */
-  async end(): Promise<void> {
-    const attaching = this.attached;
-    if (attaching === null) return;
-    this.attached = null;
-    this.pauses.cancel();
-    this.scriptUrls.clear();
-    const { session, workerSessionId } = await attaching;
-    if (workerSessionId !== null) {
-      await this.send(session, workerSessionId, 'Debugger.resume').catch(() => undefined);
-      await this.send(session, workerSessionId, 'Debugger.disable').catch(() => undefined);
-    }
-    this.disconnect(session);
-  }
-
-  /** Synchronous last resort at exit: let go of the thread without waiting for answers. */
-  endNow(): void {
-    const session = this.session;
-    if (this.attached === null || session === null) return;
-    this.attached = null;
-    this.pauses.cancel();
-    // Synchronous: at exit the main thread is parked until the watchdog answers, and a session
-    // left attached makes the exiting thread print "Waiting for the debugger to disconnect...".
-    if (this.workerSessionId !== null) void this.send(session, this.workerSessionId, 'Debugger.resume').catch(() => undefined);
-    this.disconnect(session);
-  }
-
-  private attach(): Promise<Attached> {
-    if (this.attached !== null) return this.attached;
-    const session = new inspector.Session();
-    session.connectToMainThread();
-    this.session = session;
-    this.workerSessionId = null;
-    this.onSession(true);
-    this.attached = new Promise<Attached>((resolve) => {
-      const timer = setTimeout(() => resolve({ session, workerSessionId: null }), ATTACH_TIMEOUT_MS);
-      session.on('NodeWorker.attachedToWorker', (message) => {
+    threadId: number,
+    private readonly onClose: () => void,
+  ) {
+    this.session.connectToMainThread();
+    this.attached = new Promise<Attachment>((resolve) => {
+      const timer = setTimeout(() => resolve('timed-out'), ATTACH_TIMEOUT_MS);
+      this.session.on('NodeWorker.attachedToWorker', (message) => {
         const { sessionId, workerInfo } = message.params;
-        if (!isThreadTitle(workerInfo.title, this.threadId)) return;
+        if (!isThreadTitle(workerInfo.title, threadId)) return;
         clearTimeout(timer);
         this.workerSessionId = sessionId;
-        resolve({ session, workerSessionId: sessionId });
+        resolve('attached');
       });
-      session.on('NodeWorker.receivedMessageFromWorker', (message) => this.onWorkerMessage(message.params.sessionId, message.params.message, session));
+      this.session.on('NodeWorker.receivedMessageFromWorker', (message) => this.onWorkerMessage(message.params.sessionId, message.params.message));
       // Every worker that exists is announced before enable answers: if ours was not, it is gone.
       // (Resolving twice is a no-op, so a match that came first wins.)
-      session.post('NodeWorker.enable', { waitForDebuggerOnStart: false }, () => {
+      this.session.post('NodeWorker.enable', { waitForDebuggerOnStart: false }, () => {
         clearTimeout(timer);
-        resolve({ session, workerSessionId: null });
+        resolve('not-listed');
       });
     });
-    return this.attached;
   }
 
-  private onWorkerMessage(sessionId: string, text: string, session: inspector.Session): void {
+  /** Sends a `Debugger.*` command to the thread; rejects on error, timeout, or close. */
+  send(method: string): Promise<unknown> {
+    const workerSessionId = this.workerSessionId;
+    if (workerSessionId === null || this.closed) return Promise.reject(new Error(`${method}: not attached`));
+    return this.sendTo(workerSessionId, method);
+  }
+
+  /** Disconnects; commands still in flight on this connection are rejected. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pauses.cancel();
+    for (const pending of this.pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error('disconnected'));
+    }
+    this.pending.clear();
+    try {
+      this.session.disconnect();
+    } catch {
+      // Already disconnected.
+    }
+    this.onClose();
+  }
+
+  private sendTo(workerSessionId: string, method: string): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${method} timed out`));
+      }, COMMAND_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
+      this.session.post('NodeWorker.sendMessageToWorker', { sessionId: workerSessionId, message: JSON.stringify({ id, method }) }, (error) => {
+        if (!error) return;
+        // The thread is gone, or the session was closed: no answer will come.
+        this.pending.delete(id);
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  }
+
+  private onWorkerMessage(sessionId: string, text: string): void {
     let message: { id?: number; method?: string; params?: unknown; result?: unknown; error?: { message: string } };
     try {
       message = JSON.parse(text) as typeof message;
@@ -144,43 +141,69 @@ export class ThreadStackCapture {
       if (url) this.scriptUrls.set(scriptId, url);
     } else if (message.method === 'Debugger.paused') {
       // Not ours to keep (a late pause): never leave the thread paused.
-      if (!this.pauses.deliver((message.params as { callFrames: InspectorCallFrame[] }).callFrames)) void this.send(session, sessionId, 'Debugger.resume').catch(() => undefined);
+      if (!this.pauses.deliver((message.params as { callFrames: InspectorCallFrame[] }).callFrames)) {
+        void this.sendTo(sessionId, 'Debugger.resume').catch(() => undefined);
+      }
     }
   }
+}
 
-  private send(session: inspector.Session, workerSessionId: string, method: string): Promise<unknown> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`${method} timed out`));
-      }, COMMAND_TIMEOUT_MS);
-      this.pending.set(id, { resolve, reject, timer });
-      session.post('NodeWorker.sendMessageToWorker', { sessionId: workerSessionId, message: JSON.stringify({ id, method }) }, (error) => {
-        if (!error) return;
-        // The thread is gone, or the session was closed: no answer will come.
-        this.pending.delete(id);
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+export class ThreadStackCapture {
+  private connection: ThreadConnection | null = null;
+  /** What the last attach found; 'not-listed' means the thread has exited. */
+  lastAttachment: Attachment | null = null;
+
+  /** `onSession` is told when this capture connects (true) and disconnects (false) a session. */
+  constructor(
+    readonly threadId: number,
+    private readonly onSession: (connected: boolean) => void = () => undefined,
+  ) {}
+
+  async sample(stillBlocked: () => boolean): Promise<PausedStack | null> {
+    const connection = this.connect();
+    const attachment = await connection.attached;
+    this.lastAttachment = attachment;
+    if (attachment !== 'attached') {
+      await this.release(connection);
+      return null;
+    }
+    // Enable and pause sent together, as for the main thread: one interrupt, in order.
+    const enabled = connection.send('Debugger.enable');
+    const callFrames = await pauseAndRead((method) => connection.send(method), connection.pauses, enabled, stillBlocked, () => this.release(connection));
+    return callFrames === null ? null : { callFrames, scriptUrls: connection.scriptUrls };
   }
 
-  private disconnect(session: inspector.Session): void {
-    if (this.session === session) {
-      this.session = null;
-      this.workerSessionId = null;
-      this.onSession(false);
+  /** Resumes, disables the debugger in the thread, detaches and disconnects. Safe at any time. */
+  async end(): Promise<void> {
+    if (this.connection !== null) await this.release(this.connection);
+  }
+
+  /** Synchronous last resort at exit: let go of the thread without waiting for answers. */
+  endNow(): void {
+    const connection = this.connection;
+    if (connection === null) return;
+    this.connection = null;
+    connection.pauses.cancel();
+    // At exit the main thread is parked until the watchdog answers, and a session left attached
+    // makes the exiting thread print "Waiting for the debugger to disconnect...".
+    void connection.send('Debugger.resume').catch(() => undefined);
+    connection.close();
+  }
+
+  private connect(): ThreadConnection {
+    if (this.connection !== null) return this.connection;
+    this.onSession(true);
+    this.connection = new ThreadConnection(this.threadId, () => this.onSession(false));
+    return this.connection;
+  }
+
+  private async release(connection: ThreadConnection): Promise<void> {
+    if (this.connection === connection) this.connection = null;
+    connection.pauses.cancel();
+    if ((await connection.attached) === 'attached') {
+      await connection.send('Debugger.resume').catch(() => undefined);
+      await connection.send('Debugger.disable').catch(() => undefined);
     }
-    for (const pending of this.pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(new Error('disconnected'));
-    }
-    this.pending.clear();
-    try {
-      session.disconnect();
-    } catch {
-      // Already disconnected.
-    }
+    connection.close();
   }
 }

@@ -69,6 +69,8 @@ interface OpenStall {
   aliveMs?: number;
   /** The sync API the thread was inside when the stall was detected (a native call: no pause lands). */
   inSyncApi?: string;
+  /** A worker thread's capture got no answer: its relay, the main thread, was busy. Try again. */
+  retryCapture?: boolean;
 }
 
 /** What pauses a thread and reads its stack: the main thread's session, or a worker thread's. */
@@ -219,6 +221,7 @@ function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
       const open = watched.open;
       if (open === null || open.capturing !== null) return;
       if (open.stack.length > 0) takeSample(watched, open, event.elapsedMs);
+      else if (open.retryCapture === true && captureLimiter.tryTake(Date.now())) takeSample(watched, open, event.elapsedMs);
       // Started inside a sync call that has returned, and the loop is still blocked: capture now.
       else if (open.inSyncApi !== undefined && watched.capture !== null && currentSyncApi(watched) === null && captureLimiter.tryTake(Date.now())) {
         takeSample(watched, open, event.elapsedMs);
@@ -241,10 +244,19 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
   stall.capturing = current
     .sample(() => Atomics.load(watched.beats, watched.beatIndex) === stall.beatNs)
     .then((paused) => {
+      stall.retryCapture = false;
       if (paused === null) {
-        // worker.terminate() runs no exit handler: the inspector not listing the thread is how we learn it is gone.
-        if (current instanceof ThreadStackCapture && current.gone) threadGone(watched);
-        if (stall.stack.length === 0) stall.noStackReason = 'the loop turned before the stack could be captured';
+        const attachment = current instanceof ThreadStackCapture ? current.lastAttachment : null;
+        // worker.terminate() runs no exit handler: the inspector not listing the thread is one way
+        // we learn it is gone (its creator's 'exit' event, src/threads/exits.ts, is the other).
+        if (attachment === 'not-listed') threadGone(watched);
+        // No answer in time says nothing about the thread: the main thread, which relays, is in a
+        // long native call. The next sample tries again.
+        if (attachment === 'timed-out') stall.retryCapture = true;
+        if (stall.stack.length === 0) {
+          stall.noStackReason =
+            attachment === 'timed-out' ? 'the main thread, which relays worker-thread captures, was busy' : 'the loop turned before the stack could be captured';
+        }
         return;
       }
       stall.aliveMs = nsToMs(process.hrtime.bigint() - stall.beatNs) - HEARTBEAT_MS;
@@ -511,6 +523,9 @@ parentPort?.on('message', (message: ToWatchdog) => {
       case 'sync-api-names':
         syncApiNames = message.names;
         break;
+      case 'thread-exit':
+        onThreadExit(message.threadId);
+        break;
     }
   } catch (error) {
     warn('LOOPWATCH_INTERNAL', `watchdog error: ${(error as Error).message}`);
@@ -584,7 +599,22 @@ function onThreadMessage(message: ThreadMessage): void {
     case 'slow-call':
       rememberSlowCall(message.threadId, message.call);
       return;
+    case 'thread-exit':
+      onThreadExit(message.threadId);
+      return;
   }
+}
+
+/**
+ * The thread that created a worker saw it end. Without its own `unregister` (it was terminated),
+ * this is how its slot gets freed, with or without an inspector to notice it is gone.
+ */
+function onThreadExit(threadId: number): void {
+  if (exiting) return;
+  // A thread that lived less than a tick has a slot but was never discovered.
+  discoverThreads();
+  const watched = threads.get(threadId);
+  if (watched !== undefined) threadGone(watched);
 }
 
 const threadsChannel = new BroadcastChannel(threadsChannelName(data.pid));
@@ -596,6 +626,12 @@ threadsChannel.onmessage = (event) => {
   }
 };
 threadsChannel.unref();
+
+// A bug in the watchdog may cost stall detection, never the app; and an unhandled rejection would
+// end this thread, taking the report and the hang dump with it. Say so and carry on instead.
+process.on('unhandledRejection', (reason) => {
+  warn('LOOPWATCH_INTERNAL', `watchdog error: ${reason instanceof Error ? reason.message : String(reason)}`);
+});
 
 Atomics.store(flags, READY_INDEX, 1);
 

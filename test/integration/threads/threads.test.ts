@@ -99,4 +99,40 @@ describe('worker threads', () => {
     expect(withoutReport.code).toBe(0);
     expect(withoutReport.stderr).not.toMatch(/Waiting for the debugger/);
   });
+
+  // Without stack capture, nothing but the creator's 'exit' event can tell the watchdog that a
+  // terminated thread is gone (with capture, a capture that finds it missing does too).
+  it('frees the registry slot of every terminated worker: the 301st worker is still watched', async () => {
+    const script = 'thread-terminate-many.js';
+    const result = await runFixture(script, { env: { LOOPWATCH_STACKS: 'off', LOOPWATCH_LOG: 'off' }, timeoutMs: 80_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const lastThreadId = Number(/^last worker (\d+)$/m.exec(result.stdout)?.[1]);
+    expect(lastThreadId).toBeGreaterThan(300);
+    expect(result.stderr).not.toMatch(/Warning/);
+    const stall = result.report.stalls.find((each: any) => each.threadId === lastThreadId);
+    expect(stall, JSON.stringify(result.report.stalls.map((each: any) => each.threadId))).toBeDefined();
+    expect(stall.durationMs).toBeGreaterThanOrEqual(300);
+  }, 90_000);
+
+  it('a worker thread blocked while the main thread is in a long native call is captured once the main thread can relay again', async () => {
+    const script = 'thread-busy-relay.js';
+    const result = await runFixture(script);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('done\n');
+    const workerStall = result.report.stalls.find((each: any) => each.threadId > 0);
+    expect(workerStall?.site, JSON.stringify(workerStall)).toMatchObject({ line: blockingLine(script), function: 'spin' });
+    expect(workerStall.durationMs).toBeGreaterThanOrEqual(2500);
+    const mainStall = result.report.stalls.find((each: any) => each.threadId === 0);
+    expect(mainStall).toMatchObject({ api: 'child_process.execFileSync' });
+  });
+
+  it('back-to-back stalls in a worker thread each get their stack', async () => {
+    const script = 'thread-back-to-back.js';
+    const result = await runFixture(script, { env: { LOOPWATCH_THRESHOLD_MS: '40' } });
+    expect(result.code, result.stderr).toBe(0);
+    const workerStalls = result.report.stalls.filter((each: any) => each.threadId > 0);
+    expect(workerStalls, result.stderr).toHaveLength(5);
+    for (const stall of workerStalls) expect(stall.site, JSON.stringify(stall)).toMatchObject({ function: 'spin' });
+  });
 });
+
