@@ -53,7 +53,8 @@ export interface Watchdog {
   stop(): void;
 }
 
-export function startWatchdog(options: Options, canCapture: boolean, hooks: WatchdogHooks): Watchdog {
+/** `workerFile` is the watchdog worker's script; only tests pass another (one that fails, say). */
+export function startWatchdog(options: Options, canCapture: boolean, hooks: WatchdogHooks, workerFile = path.join(__dirname, 'worker.js')): Watchdog {
   const shared = new SharedArrayBuffer(SHARED_BYTES);
   const beats = new BigInt64Array(shared);
   const flags = new Int32Array(shared);
@@ -78,7 +79,7 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
   const env = { ...process.env };
   // Without this, a --require preload inside NODE_OPTIONS would run again in the worker.
   delete env.NODE_OPTIONS;
-  const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: data, execArgv: [], env });
+  const worker = new Worker(workerFile, { workerData: data, execArgv: [], env });
 
   let alive = true;
   let stopping = false;
@@ -90,14 +91,15 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     }
   });
   // The watchdog can die (a crash, or someone terminating every Worker they find): the app runs on,
-  // and so does everything on the app's thread (sync-API timing, promises, the event-loop metrics);
-  // what the watchdog owned stops where it was (stall detection, the report, stall metrics).
+  // and so does everything on the app's thread (sync-API timing, promises, the event-loop metrics,
+  // stall counts and durations measured by the heartbeat); what the watchdog owned stops where it
+  // was (stacks and sites, hang dumps, the report).
   const died = (why: string): void => {
     if (!alive) return;
     alive = false;
     // Workers created from now on have no watchdog to register with.
     setEnvironmentData(REGISTRY_KEY, undefined);
-    if (!stopping) hooks.warn('LOOPWATCH_WORKER_FAILED', `watchdog worker ${why}; stall detection and the report stop here, the app and the other metrics run on`);
+    if (!stopping) hooks.warn('LOOPWATCH_WORKER_FAILED', `watchdog worker ${why}; stacks, hang dumps and the report stop here; stall counts and the other metrics go on`);
   };
   worker.on('error', (error) => died(`failed (${error.message})`));
   worker.on('exit', (code) => died(`exited (code ${code})`));
@@ -116,7 +118,11 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     const latenessMs = nsToMs(now - lastBeat) - HEARTBEAT_MS;
     lastBeat = now;
     Atomics.store(beats, BEAT_INDEX, now);
-    if (latenessMs >= options.thresholdMs) post({ type: 'stall', durationMs: latenessMs, endNs: String(now) });
+    if (latenessMs < options.thresholdMs) return;
+    if (alive) post({ type: 'stall', durationMs: latenessMs, endNs: String(now) });
+    // Without the watchdog there is no stack, but the duration is measured here: stall counts and
+    // durations keep flowing to the metrics.
+    else hooks.onStall?.({ durationMs: latenessMs, site: null, api: null, kind: 'unknown', threadId: 0 });
   };
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
   heartbeat.unref();
