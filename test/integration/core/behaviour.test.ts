@@ -129,6 +129,17 @@ describe('bad input: one coded warning, the app keeps running', () => {
     expect(result.report.unattributed.count).toBe(1);
   });
 
+  it('a Node.js build without the inspector: durations without stacks', async () => {
+    // NODE_OPTIONS' --require runs before the command line's: the stand-in loads before loopwatch.
+    const result = await runFixture('cpu-timer.js', { env: { NODE_OPTIONS: `--require ${path.join(FIXTURES, 'no-inspector-build.js')}` } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('done\n');
+    expect(result.stderr).toMatch(/\[LOOPWATCH_NO_INSPECTOR\].*this Node\.js build has no inspector/);
+    expect(result.stderr.match(/\[LOOPWATCH_\w+\]/g)).toHaveLength(1);
+    expect(result.report.stacks).toBe(false);
+    expect(result.report.unattributed.count).toBe(1);
+  });
+
   it('writes the report with owner-only permissions', async () => {
     const result = await runFixture('cpu-timer.js');
     expect(fs.statSync(result.reportPath).mode & 0o777).toBe(0o600);
