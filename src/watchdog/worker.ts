@@ -219,7 +219,11 @@ function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
     }
     case 'sample': {
       const open = watched.open;
-      if (open === null || open.capturing !== null) return;
+      if (open === null) return;
+      // A stall going on is part of the report on disk too: a SIGTERM now (no signal listener, see
+      // agent.ts) must not lose it. Debounced like every other write.
+      if (watched === main) scheduleReport();
+      if (open.capturing !== null) return;
       if (open.stack.length > 0) takeSample(watched, open, event.elapsedMs);
       else if (open.retryCapture === true && captureLimiter.tryTake(Date.now())) takeSample(watched, open, event.elapsedMs);
       // Started inside a sync call that has returned, and the loop is still blocked: capture now.

@@ -41,6 +41,25 @@ describe('the app behaves as without loopwatch', () => {
     expect(withAgent.report.sites[0]).toMatchObject({ line: blockingLine('signal-wait.js') });
   });
 
+  it('SIGTERM in the middle of a long stall, between stack captures: the report on disk holds that stall, where it blocks', async () => {
+    const script = 'signal-mid-stall.js';
+    const result = await runFixture(script, {
+      onSpawn: (child) => {
+        let stderr = '';
+        child.stderr!.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (stderr.includes('stalling\n')) setTimeout(() => child.kill('SIGTERM'), 1200);
+        });
+      },
+    });
+    expect(result.signal).toBe('SIGTERM');
+    expect(result.report.schema).toBe('loopwatch/report@1');
+    const ongoing = result.report.stalls.find((stall: any) => stall.ongoing === true);
+    expect(ongoing?.site, JSON.stringify(result.report.stalls)).toMatchObject({ line: blockingLine(script) });
+    expect(ongoing.durationMs).toBeGreaterThan(500);
+    expect(ongoing.samples.length).toBeGreaterThan(0);
+  });
+
   it('writes nothing, and starts nothing, with LOOPWATCH_MODE=off', async () => {
     const result = await runFixture('cpu-timer.js', { env: { LOOPWATCH_MODE: 'off' } });
     expect(result.code).toBe(0);
