@@ -46,8 +46,9 @@ describe('every environment variable, every kind of bad value', () => {
     // The stall is still detected, with every default in force.
     const report = withAgent.report;
     expect(report, `no report at ${withAgent.reportPath}; stderr:\n${withAgent.stderr}`).not.toBeNull();
-    expect.soft(report.summary.stalls).toBe(1);
-    expect.soft(report.sites[0]).toMatchObject({ file: path.join(FIXTURES, FIXTURE), line: blockingLine(FIXTURE), function: 'spin' });
+    // The fixture's one stall (a loaded machine can add one at start-up, elsewhere).
+    expect.soft(report.summary.stalls).toBeGreaterThanOrEqual(1);
+    expect.soft(report.sites).toContainEqual(expect.objectContaining({ file: path.join(FIXTURES, FIXTURE), line: blockingLine(FIXTURE), function: 'spin', count: 1 }));
     expect.soft(report).toMatchObject({ mode: 'production', thresholdMs: 100, hangMs: 5000, stacks: true });
     // LOOPWATCH_SYNC_APIS on (default): the section is there.
     expect.soft(report.syncApis).toBeDefined();
@@ -56,7 +57,7 @@ describe('every environment variable, every kind of bad value', () => {
     expect.soft(report.promises?.floatingDetection, 'floating-promise detection (default: off)').toBe('off');
     // LOOPWATCH_LOG_FORMAT text (default), LOOPWATCH_LOG stderr (default): one human line.
     const lines = withAgent.stderr.split('\n').filter((line) => line.startsWith('loopwatch:'));
-    expect.soft(lines).toHaveLength(1);
-    expect.soft(lines[0]).toMatch(new RegExp(`^loopwatch: event loop blocked \\d+ ms at test/integration/fixtures/${FIXTURE}:${blockingLine(FIXTURE)} \\(spin\\)$`));
+    expect.soft(lines.filter((line) => !/^loopwatch: event loop blocked \d+ ms /.test(line)), 'loopwatch lines that are not text stall lines').toEqual([]);
+    expect.soft(lines.filter((line) => line.endsWith(` at test/integration/fixtures/${FIXTURE}:${blockingLine(FIXTURE)} (spin)`))).toHaveLength(1);
   });
 });
