@@ -43,12 +43,13 @@ export function start(overrides: Partial<Options> = {}): Agent {
   if (options.stacks && reasonNoStacks !== null) {
     warn('LOOPWATCH_NO_INSPECTOR', `no stack capture: ${reasonNoStacks}; stalls are still timed`);
   }
-  if (options.report !== null) checkReportFolder(expandPath(options.report, process.pid));
+  const reportWarned = options.report !== null && !checkReportFolder(expandPath(options.report, process.pid));
   const stallListeners: Array<(stall: StallEvent) => void> = [];
   let watchdog: Watchdog | null = null;
   try {
     watchdog = startWatchdog(options, reasonNoStacks === null, {
-      warn,
+      // The user was told at start-up: the watchdog's failed writes would say it again in other words.
+      warn: (code, message) => (code === 'LOOPWATCH_REPORT_UNWRITABLE' && reportWarned ? undefined : warn(code, message)),
       onStall: (stall) => {
         for (const listener of stallListeners) guard(() => listener(stall));
       },
@@ -137,11 +138,16 @@ export function start(overrides: Partial<Options> = {}): Agent {
  * Says at start-up, not at exit, that the report cannot be written: at exit the main thread is
  * too far gone to print the watchdog's warning.
  */
-function checkReportFolder(reportPath: string): void {
+function checkReportFolder(reportPath: string): boolean {
+  const folder = path.dirname(path.resolve(reportPath));
   try {
-    fs.accessSync(path.dirname(path.resolve(reportPath)), fs.constants.W_OK);
+    // access(W_OK) alone passes for a writable regular file standing where the folder should be.
+    if (!fs.statSync(folder).isDirectory()) throw new Error(`ENOTDIR: ${folder} is not a folder`);
+    fs.accessSync(folder, fs.constants.W_OK);
+    return true;
   } catch (error) {
     warn('LOOPWATCH_REPORT_UNWRITABLE', `cannot write LOOPWATCH_REPORT=${reportPath} (${(error as Error).message}); no report will be written`);
+    return false;
   }
 }
 

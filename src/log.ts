@@ -15,6 +15,7 @@ export class StallLog {
   private fd: number | null;
   private readonly limiter: RateLimiter;
   private suppressed = 0;
+  private noticeTimer: NodeJS.Timeout | null = null;
 
   /** `onFileError` is told once when the log file cannot be used; lines then go to stderr. */
   constructor(
@@ -23,32 +24,48 @@ export class StallLog {
     linesPerMinute: number,
     private readonly onFileError: (message: string) => void,
   ) {
-    this.limiter = new RateLimiter(linesPerMinute, 60_000, Date.now());
+    this.limiter = new RateLimiter(linesPerMinute, 60_000);
     this.fd = this.open();
   }
 
   /** A rate-limited line; `text` is the human form, `fields` the JSON form. */
   line(text: string, fields: LogFields): void {
     if (this.fd === null) return;
-    if (!this.limiter.tryTake(Date.now())) {
+    const nowMs = Date.now();
+    if (!this.limiter.tryTake(nowMs)) {
       this.suppressed += 1;
+      this.scheduleNotice(nowMs);
       return;
     }
-    if (this.suppressed > 0) {
-      const count = this.suppressed;
-      this.suppressed = 0;
-      this.write(`${count} stall line(s) suppressed by the rate limit (LOOPWATCH_LOG_PER_MIN)`, {
-        event: 'suppressed',
-        count,
-      });
-    }
+    this.reportSuppressed();
     this.write(text, fields);
+  }
+
+  /**
+   * Says how many lines the rate limit swallowed, if any. Runs before the next line that gets
+   * through, when the limit lets lines through again, and at exit: a storm's last suppressed lines
+   * must not vanish without a word.
+   */
+  reportSuppressed(): void {
+    if (this.suppressed === 0 || this.fd === null) return;
+    const count = this.suppressed;
+    this.suppressed = 0;
+    this.write(`${count} stall line(s) suppressed by the rate limit (LOOPWATCH_LOG_PER_MIN)`, { event: 'suppressed', count });
   }
 
   /** A line that bypasses the rate limit: hangs and the like, rare by construction. */
   always(text: string, fields: LogFields): void {
     if (this.fd === null) return;
     this.write(text, fields);
+  }
+
+  private scheduleNotice(nowMs: number): void {
+    if (this.noticeTimer !== null) return;
+    this.noticeTimer = setTimeout(() => {
+      this.noticeTimer = null;
+      this.reportSuppressed();
+    }, this.limiter.nextFreeMs(nowMs) - nowMs);
+    this.noticeTimer.unref();
   }
 
   close(): void {

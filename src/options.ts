@@ -182,8 +182,10 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
   const thresholdMs = integer('LOOPWATCH_THRESHOLD_MS', defaultThreshold, 20, 600_000);
   const hangMs = integer('LOOPWATCH_HANG_MS', Math.max(DEFAULTS.hangMs, thresholdMs), thresholdMs, 3_600_000);
 
-  const floatingSampleSet = raw('LOOPWATCH_FLOATING_SAMPLE') !== undefined;
+  const warningsBeforeSample = warnings.length;
   const floatingSample = integer('LOOPWATCH_FLOATING_SAMPLE', mode === 'debug' ? 1 : DEFAULTS.floatingSample, 1, 1_000_000);
+  // Setting a sample rate turns detection on; a rejected value is no setting at all.
+  const floatingSampleSet = raw('LOOPWATCH_FLOATING_SAMPLE') !== undefined && warnings.length === warningsBeforeSample;
   const floating = flag('LOOPWATCH_FLOATING', mode === 'debug' || floatingSampleSet);
   const floatingIgnore = list('LOOPWATCH_FLOATING_IGNORE', validIgnoreEntry, 'a comma-separated list of file or folder paths, each with an optional :line', DEFAULTS.floatingIgnore);
 

@@ -16,7 +16,7 @@ export interface PromiseLog {
 
 export function openPromiseLog(destination: string, format: LogFormat, linesPerMinute: number, onFileError: (message: string) => void): PromiseLog {
   let fd = open();
-  const limiter = new RateLimiter(linesPerMinute, 60_000, Date.now());
+  const limiter = new RateLimiter(linesPerMinute, 60_000);
   let suppressed = 0;
 
   function open(): number | null {

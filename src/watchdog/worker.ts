@@ -127,7 +127,7 @@ function newDetector(): StallDetector {
   });
 }
 const aggregate = new StallAggregate(options.maxSites, options.maxStalls);
-const captureLimiter = new RateLimiter(options.maxCapturesPerMinute, 60_000, Date.now());
+const captureLimiter = new RateLimiter(options.maxCapturesPerMinute, 60_000);
 const main: Watched = {
   threadId: 0,
   beats: new BigInt64Array(data.shared),
@@ -490,6 +490,7 @@ function onFlush(seq: number, nowNs: bigint, final: boolean): void {
         // thread was alive during the stall (a terminated thread's heartbeat is frozen too).
         if (open !== null && open.stack.length > 0) recordStall(watched.threadId, open, nsToMs(nowNs - open.beatNs) - HEARTBEAT_MS, nowNs);
       }
+      log.reportSuppressed();
     }
     writeReport(final ? 'exit' : 'signal', null);
   } finally {

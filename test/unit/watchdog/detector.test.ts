@@ -59,14 +59,29 @@ describe('StallDetector', () => {
 });
 
 describe('RateLimiter', () => {
-  it('allows a burst of capacity, then refills over the period', () => {
-    const limiter = new RateLimiter(3, 60_000, 0);
+  it('allows `limit` events in any window of the period, and no more', () => {
+    const limiter = new RateLimiter(3, 60_000);
     expect([1, 2, 3, 4].map(() => limiter.tryTake(0))).toEqual([true, true, true, false]);
-    expect(limiter.tryTake(10_000)).toBe(false);
-    expect(limiter.tryTake(20_000)).toBe(true);
+    // A token bucket would have refilled one by now; "3 per minute" has not.
+    expect(limiter.tryTake(20_000)).toBe(false);
+    expect(limiter.nextFreeMs(20_000)).toBe(60_000);
+    expect(limiter.tryTake(60_000)).toBe(true);
+    expect(limiter.tryTake(60_001)).toBe(true);
+    expect(limiter.tryTake(60_002)).toBe(true);
+    expect(limiter.tryTake(60_003)).toBe(false);
   });
 
-  it('never allows anything with capacity 0', () => {
-    expect(new RateLimiter(0, 1000, 0).tryTake(1e9)).toBe(false);
+  it('never lets more than `limit` through in any sliding window of a long, steady stream', () => {
+    const limiter = new RateLimiter(60, 60_000);
+    const allowed: number[] = [];
+    for (let now = 0; now < 600_000; now += 37) if (limiter.tryTake(now)) allowed.push(now);
+    for (let first = 0; first + 60 < allowed.length; first++) expect(allowed[first + 60]! - allowed[first]!).toBeGreaterThanOrEqual(60_000);
+    expect(allowed.length).toBe(600);
+  });
+
+  it('never allows anything with limit 0', () => {
+    const limiter = new RateLimiter(0, 1000);
+    expect(limiter.tryTake(1e9)).toBe(false);
+    expect(limiter.nextFreeMs(1e9)).toBe(Infinity);
   });
 });
