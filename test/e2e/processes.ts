@@ -1,14 +1,6 @@
 /** Child processes for the end-to-end test: started, waited for with a deadline, always killed. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface Running {
   child: ChildProcess;

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, PRELOAD, ROOT, blockingLine, tempDir } from '../integration/run-fixture';
 import { loadDashboard, panelQueries, substitute } from '../unit/metrics/dashboard-queries';
-import { fetchText, freePort, poll, startProcess, type Running } from './processes';
+import { freePort } from '../integration/metrics/scrape';
+import { fetchText, poll, startProcess, type Running } from './processes';
 
 /** Scrapes every second, so a 10 s rate window always holds several samples. */
 const INTERVALS = { rate: '10s', interval: '5s', range: '5m' };

@@ -1,18 +1,6 @@
-import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runFixture } from '../run-fixture';
-import { parseSamples, type Sample } from '../metrics/scrape';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const value = (samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined =>
-  samples.find((each) => each.name === name && Object.entries(labels).every(([key, wanted]) => each.labels[key] === wanted))?.value;
+import { freePort, parseSamples, value } from '../metrics/scrape';
 
 describe('the watchdog worker is terminated under the app', () => {
   it('the app runs on and exits by itself; one coded warning; what runs on the app thread keeps its metrics', async () => {

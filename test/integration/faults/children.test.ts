@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, PRELOAD, blockingLine, runFixture, tempDir } from '../run-fixture';
 import { allLoopwatchCodes } from './env-matrix';
-import { freePort, runHeld, scrapeUntil, sum, until } from './helpers';
+import { freePort } from '../metrics/scrape';
+import { runHeld, scrapeUntil, sum, until } from './helpers';
 
 const PARENT = 'fault-children.js';
 const CHILD = 'fault-child.js';

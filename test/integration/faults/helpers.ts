@@ -1,7 +1,6 @@
 /** Helpers for the fault tests: runs held open while the test looks, /metrics polling, listening sockets. */
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import { runFixture, type RunOptions, type RunResult } from '../run-fixture';
 import { httpGet, parseSamples, type Sample } from '../metrics/scrape';
 
@@ -63,14 +62,6 @@ export async function scrapeUntil(port: number, done: (samples: Sample[]) => boo
 export const sum = (samples: Sample[], name: string, labels: Record<string, string> = {}): number =>
   samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((total, s) => total + s.value, 0);
 
-/** A port that was free a moment ago (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Waits for `check` to hold on a live process's output, polling; never a fixed sleep. */
 export async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {

@@ -13,7 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { FIXTURES, PRELOAD, ROOT, blockingLine, readReport, tempDir } from '../run-fixture';
 import { announcedPort } from '../metrics/scrape';
 import { allLoopwatchCodes } from './env-matrix';
-import { freePort, listeningSockets, runHeld, scrapeUntil, sum, until, type ListeningSocket } from './helpers';
+import { freePort } from '../metrics/scrape';
+import { listeningSockets, runHeld, scrapeUntil, sum, until, type ListeningSocket } from './helpers';
 
 const SOCKETS = 'fault-sockets.js';
 const SOCKETS_SITE = `test/integration/fixtures/${SOCKETS}:${blockingLine(SOCKETS)}`;

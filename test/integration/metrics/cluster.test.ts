@@ -1,16 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { blockingLine, runFixture } from '../run-fixture';
-import { httpGet, parseSamples, type Sample } from './scrape';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort, httpGet, parseSamples, type Sample } from './scrape';
 
 /** Scrapes until `done` holds for one scrape (deadline 20 s); returns that scrape. */
 async function scrapeUntil(port: number, done: (samples: Sample[]) => boolean): Promise<Sample[]> {

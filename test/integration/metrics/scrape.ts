@@ -1,5 +1,6 @@
 /** What a `curl http://host:port/metrics` shows, parsed just enough for assertions. */
 import * as http from 'node:http';
+import * as net from 'node:net';
 
 export function httpGet(url: string): Promise<{ status: number; body: string; contentType: string }> {
   return new Promise((resolve, reject) => {
@@ -44,3 +45,16 @@ export function announcedPort(stderr: string): number | null {
   const match = /loopwatch: metrics on http:\/\/[^:]+:(\d+)\/metrics/.exec(stderr);
   return match ? Number(match[1]) : null;
 }
+
+/** A port that was free a moment ago (bound, then released): for a fixed LOOPWATCH_METRICS_PORT. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The value of the first sample of `name` whose labels include `labels`. */
+export const value = (samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined =>
+  samples.find((each) => each.name === name && Object.entries(labels).every(([key, wanted]) => each.labels[key] === wanted))?.value;

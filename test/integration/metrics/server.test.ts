@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { blockingLine, runFixture, waitFor } from '../run-fixture';
-import { announcedPort, families, httpGet, parseSamples, type Sample } from './scrape';
+import { announcedPort, families, freePort, httpGet, parseSamples, value, type Sample } from './scrape';
 
 const SITE = `test/integration/fixtures/metrics-stalls.js:${blockingLine('metrics-stalls.js')}`;
 
@@ -35,17 +35,6 @@ async function scrapeUntil(port: number, done: (samples: Sample[]) => boolean): 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const value = (samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined =>
-  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 
 describe('/metrics', () => {
   it('shows every family with live values after the app stalled', async () => {
