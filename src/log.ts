@@ -1,7 +1,8 @@
 /**
- * loopwatch's own log lines (one per stall, hangs, suppression notices). Written synchronously from
- * the watchdog worker with fs.writeSync: a worker's console output is relayed through the main
- * thread, which prints nothing while it is blocked, and blocked is exactly when we need to speak.
+ * loopwatch's own log lines: the watchdog's (one per stall, hangs) and the promise findings' (on
+ * the main thread), each rate-limited, with suppression notices. Written synchronously with
+ * fs.writeSync: a worker's console output is relayed through the main thread, which prints nothing
+ * while it is blocked, and blocked is exactly when the watchdog needs to speak.
  */
 import * as fs from 'node:fs';
 import { RateLimiter } from './watchdog/detector';
@@ -11,18 +12,22 @@ export interface LogFields {
   [key: string]: string | number | boolean | null | undefined;
 }
 
-export class StallLog {
+export class AgentLog {
   private fd: number | null;
   private readonly limiter: RateLimiter;
   private suppressed = 0;
   private noticeTimer: NodeJS.Timeout | null = null;
 
-  /** `onFileError` is told once when the log file cannot be used; lines then go to stderr. */
+  /**
+   * `onFileError` is told once when the log file cannot be used; lines then go to stderr.
+   * `lines` names them in the suppression notice (`stall`, `promise`).
+   */
   constructor(
     private readonly destination: string,
     private readonly format: LogFormat,
     linesPerMinute: number,
     private readonly onFileError: (message: string) => void,
+    private readonly lines = 'stall',
   ) {
     this.limiter = new RateLimiter(linesPerMinute, 60_000);
     this.fd = this.open();
@@ -50,7 +55,7 @@ export class StallLog {
     if (this.suppressed === 0 || this.fd === null) return;
     const count = this.suppressed;
     this.suppressed = 0;
-    this.write(`${count} stall line(s) suppressed by the rate limit (LOOPWATCH_LOG_PER_MIN)`, { event: 'suppressed', count });
+    this.write(`${count} ${this.lines} line(s) suppressed by the rate limit (LOOPWATCH_LOG_PER_MIN)`, { event: 'suppressed', count });
   }
 
   /** A line that bypasses the rate limit: hangs and the like, rare by construction. */

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Feature } from '../feature';
 import { mapFrame, type Frame } from '../stack/frames';
 import { shortLocation, type AttributionRules } from '../stack/attribution';
-import { openPromiseLog } from './log';
+import { AgentLog } from '../log';
 import { observeRejections } from './rejections';
 import { startFloatingDetector, type FloatingDetector } from './floating';
 import { createSiteTable, parseIgnoreRule, siteOf, type IgnoreRule } from './sites';
@@ -27,7 +27,9 @@ export const startPromises: Feature = (context) => {
     // dist/src/promises -> dist (compiled) and src (mapped sources): loopwatch's own code.
     agentRoots: [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..', '..', '..', 'src')],
   };
-  const log = openPromiseLog(options.log, options.logFormat, options.logLinesPerMinute, (message) => context.warn('LOOPWATCH_LOG_UNWRITABLE', message));
+  // On the main thread: promise findings happen in process.emit and FinalizationRegistry callbacks,
+  // never while the loop is blocked.
+  const log = new AgentLog(options.log, options.logFormat, options.logLinesPerMinute, (message) => context.warn('LOOPWATCH_LOG_UNWRITABLE', message), 'promise');
   const ignore = options.floatingIgnore.map(parseIgnoreRule).filter((rule): rule is IgnoreRule => rule !== null);
   const floatingSites = createSiteTable(rules, ignore, cwd);
   const rejections = createRejectionTable();

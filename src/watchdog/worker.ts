@@ -31,7 +31,7 @@ import type { SlowCall } from '../feature';
 import { siteOf, shortLocation, type AttributionRules } from '../stack/attribution';
 import { StallAggregate, type StallRecord } from '../report/aggregate';
 import { buildReport, writeReportFile, type ReportContext } from '../report/report';
-import { StallLog } from '../log';
+import { AgentLog } from '../log';
 import { expandPath } from '../options';
 import type { WarningCode } from '../codes';
 
@@ -150,7 +150,7 @@ function onThreadSession(connected: boolean): void {
   Atomics.store(flags, THREAD_SESSIONS_INDEX, threadSessions);
 }
 const warnedOnce = new Set<string>();
-const log = new StallLog(options.log, options.logFormat, options.logLinesPerMinute, (message) =>
+const log = new AgentLog(options.log, options.logFormat, options.logLinesPerMinute, (message) =>
   warn('LOOPWATCH_LOG_UNWRITABLE', message),
 );
 

@@ -13,7 +13,7 @@ const STALLS = 1000;
 /** LOOPWATCH_LOG_PER_MIN and LOOPWATCH_MAX_STALLS defaults (README options table). */
 const LOG_PER_MIN = 60;
 const MAX_STALLS = 100;
-/** src/log.ts, StallLog.line: the notice written before the next line that gets through. */
+/** src/log.ts, AgentLog.line: the notice written before the next line that gets through. */
 const SUPPRESSED = /^loopwatch: (\d+) stall line\(s\) suppressed by the rate limit \(LOOPWATCH_LOG_PER_MIN\)$/;
 
 const stormLines = (): number[] =>
