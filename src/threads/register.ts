@@ -10,7 +10,18 @@ import type { Options } from '../options';
 import { createLiveStats, type FeatureContext } from '../feature';
 import { startSyncApiTiming } from '../sync-api';
 import { watchWorkerExits } from './exits';
-import { HEARTBEAT_MS, REGISTRY_BYTES, REGISTRY_KEY, REGISTRY_SLOTS, nsToMs, slotBeatIndex, slotIdIndex, threadsChannelName, type ThreadMessage } from '../watchdog/shared';
+import {
+  HEARTBEAT_MS,
+  REGISTRY_BYTES,
+  REGISTRY_KEY,
+  REGISTRY_SLOTS,
+  nsToMs,
+  slotBeatIndex,
+  slotIdIndex,
+  slotSyncCallIndex,
+  threadsChannelName,
+  type ThreadMessage,
+} from '../watchdog/shared';
 
 export interface ThreadRegistration {
   stop(): void;
@@ -29,6 +40,7 @@ export function registerThread(options: Options, warn: FeatureContext['warn']): 
     if (Atomics.load(ids, slotIdIndex(candidate)) !== 0) continue;
     // The heartbeat first: the watchdog starts watching the slot as soon as the id is in it.
     Atomics.store(beats, slotBeatIndex(candidate), lastBeat);
+    Atomics.store(ids, slotSyncCallIndex(candidate), 0);
     if (Atomics.compareExchange(ids, slotIdIndex(candidate), 0, threadId) === 0) slot = candidate;
   }
   if (slot < 0) return { stop: () => undefined };
@@ -64,6 +76,9 @@ export function registerThread(options: Options, warn: FeatureContext['warn']): 
     markDirty: () => undefined,
     slowCall: (call) => post({ type: 'slow-call', threadId, call }),
     onStall: () => undefined,
+    // Tells the watchdog this thread is inside a native call, where a pause cannot land: it then
+    // queues none (one queued there would outlive a watchdog that dies before the call returns).
+    syncCallSlot: new Int32Array(registry, slotSyncCallIndex(slot) * Int32Array.BYTES_PER_ELEMENT, 1),
   };
   let stopSyncApis: () => void = () => undefined;
   try {

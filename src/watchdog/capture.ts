@@ -15,16 +15,26 @@ export interface PausedStack {
   scriptUrls: ReadonlyMap<string, string>;
 }
 
+/**
+ * One sample: the stack, or null when none could be read. A worker thread's capture also says why
+ * it could not reach the thread: the inspector no longer lists it (it has exited), or the main
+ * thread, which relays, did not answer in time.
+ */
+export interface SampleResult {
+  paused: PausedStack | null;
+  unreachable?: 'not-listed' | 'timed-out';
+}
+
 export class StackCapture {
   private session: inspector.Session | null = null;
   private readonly scriptUrls = new Map<string, string>();
   private readonly pauses = new PauseWaiter();
 
   /** Pauses the main thread, reads its stack, resumes it (see pauseAndRead). */
-  async sample(stillBlocked: () => boolean): Promise<PausedStack | null> {
+  async sample(stillBlocked: () => boolean): Promise<SampleResult> {
     const { session, enabled } = this.connect();
     const callFrames = await pauseAndRead((method) => post(session, method), this.pauses, enabled, stillBlocked, () => this.end());
-    return callFrames === null ? null : { callFrames, scriptUrls: this.scriptUrls };
+    return { paused: callFrames === null ? null : { callFrames, scriptUrls: this.scriptUrls } };
   }
 
   /** Disables the debugger and disconnects; safe to call at any time, including mid-sample. */

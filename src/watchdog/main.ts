@@ -11,6 +11,7 @@ import type { StallEvent } from '../feature';
 import { watchWorkerExits } from '../threads/exits';
 import {
   BEAT_INDEX,
+  EXITING_INDEX,
   FLUSH_ACK_INDEX,
   HEARTBEAT_MS,
   READY_INDEX,
@@ -132,6 +133,7 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     post,
     syncCallSlot: new Int32Array(shared, SYNC_CALL_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
     releaseThreads() {
+      Atomics.store(flags, EXITING_INDEX, 1);
       if (Atomics.load(flags, THREAD_SESSIONS_INDEX) > 0) watchdog.flush(true);
     },
     flush(final) {

@@ -10,7 +10,7 @@ const PAUSE_TIMEOUT_MS = 2000;
 
 /** The one pending wait for a session's next `Debugger.paused` event. */
 export class PauseWaiter {
-  private waiter: ((frames: InspectorCallFrame[]) => void) | null = null;
+  private waiter: ((frames: InspectorCallFrame[] | null) => void) | null = null;
 
   /** Hands a `Debugger.paused` event over; false when nobody waits (a late pause: resume it). */
   deliver(frames: InspectorCallFrame[]): boolean {
@@ -20,8 +20,11 @@ export class PauseWaiter {
     return true;
   }
 
+  /** The wait in progress, if any, ends now with no frames (its session is being closed). */
   cancel(): void {
+    const waiter = this.waiter;
     this.waiter = null;
+    waiter?.(null);
   }
 
   /** The next pause's call frames, or null after PAUSE_TIMEOUT_MS. */

@@ -16,7 +16,7 @@ export const POLL_MS = 10;
  * heartbeat (process.hrtime.bigint(), monotonic and the same clock in every thread). The Int32 view
  * holds the exit handshake: the worker stores the flush sequence it finished and notifies.
  */
-export const SHARED_BYTES = 32;
+export const SHARED_BYTES = 40;
 export const BEAT_INDEX = 0;
 export const FLUSH_ACK_INDEX = 4;
 /** Int32 slot the worker sets to 1 once it is up: a flush waits longer for a worker still booting. */
@@ -33,6 +33,13 @@ export const THREAD_SESSIONS_INDEX = 6;
  * watchdog knows a stall is a native call it cannot pause inside, even while the call still runs.
  */
 export const SYNC_CALL_INDEX = 7;
+/**
+ * Int32 slot the main thread sets to 1 as the process exits without a report (no flush handshake).
+ * With THREAD_SESSIONS_INDEX it closes the race between exiting and a new worker-thread capture:
+ * the main thread sets this then reads the session count, the watchdog counts a session then reads
+ * this; with sequentially consistent Atomics one of them sees the other.
+ */
+export const EXITING_INDEX = 8;
 
 /** Marks the watchdog's own worker so the preload never starts an agent inside it. */
 export const WATCHDOG_MARK = '__loopwatchWatchdog';
@@ -74,10 +81,16 @@ export type ToWatchdog =
 export const REGISTRY_KEY = 'loopwatch.threads';
 /** App worker threads watched at once; later ones are not watched. */
 export const REGISTRY_SLOTS = 256;
-/** Per slot, 16 bytes: the Int32 threadId (0 = free) at Int32 index 4*slot, the heartbeat at BigInt64 index 2*slot+1. */
+/**
+ * Per slot, 16 bytes: the Int32 threadId (0 = free) at Int32 index 4*slot, the thread's running
+ * sync API at 4*slot+1 (as SYNC_CALL_INDEX is the main thread's), the heartbeat at BigInt64 index 2*slot+1.
+ */
 export const REGISTRY_BYTES = REGISTRY_SLOTS * 16;
 export function slotIdIndex(slot: number): number {
   return slot * 4;
+}
+export function slotSyncCallIndex(slot: number): number {
+  return slot * 4 + 1;
 }
 export function slotBeatIndex(slot: number): number {
   return slot * 2 + 1;

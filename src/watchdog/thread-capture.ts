@@ -11,12 +11,15 @@
  * own counter, not the threadId (matching on it attaches to the wrong thread, the watchdog itself
  * included, and a watchdog that pauses itself never hears back).
  *
- * As for the main thread, the Debugger domain is enabled only during a stall, and the session is
- * disconnected after it: nothing stays attached to the app's threads.
+ * Each sample gets its own session, closed as soon as the stack is read: the thread is paused only
+ * for the read, and nothing is left attached between samples. Closing has to be explicit
+ * (`Debugger.disable`, then `NodeWorker.detach`): disconnecting alone leaves the worker-side session
+ * attached until the thread exits, and a pause still on its way then lands with nobody to resume
+ * it — the thread stays paused and the process cannot exit.
  */
 import * as inspector from 'node:inspector';
 import type { InspectorCallFrame } from '../stack/frames';
-import type { PausedStack } from './capture';
+import type { SampleResult } from './capture';
 import { PauseWaiter, pauseAndRead } from './pause';
 
 const ATTACH_TIMEOUT_MS = 1000;
@@ -32,7 +35,7 @@ export function isThreadTitle(title: string, threadId: number): boolean {
  * exited: terminate() runs no exit handler); or no answer in time (the main thread, which relays,
  * is inside a long native call: the thread may well be alive).
  */
-export type Attachment = 'attached' | 'not-listed' | 'timed-out';
+export type Attachment = 'attached' | NonNullable<SampleResult['unreachable']>;
 
 interface Pending {
   resolve(result: unknown): void;
@@ -42,8 +45,7 @@ interface Pending {
 
 /**
  * One inspector session attached to the thread, with everything that belongs to it: its commands
- * in flight, the scripts it was told of, its pause. A stall that starts while the previous one's
- * session is still being released gets a new connection, and the old one's end cannot touch it.
+ * in flight, the scripts it was told of, its pause. Closing one cannot touch another.
  */
 export class ThreadConnection {
   readonly scriptUrls = new Map<string, string>();
@@ -64,7 +66,8 @@ export class ThreadConnection {
       const timer = setTimeout(() => resolve('timed-out'), ATTACH_TIMEOUT_MS);
       this.session.on('NodeWorker.attachedToWorker', (message) => {
         const { sessionId, workerInfo } = message.params;
-        if (!isThreadTitle(workerInfo.title, threadId)) return;
+        // NodeWorker.enable attaches to every worker thread: let go of the others at once.
+        if (!isThreadTitle(workerInfo.title, threadId)) return void this.session.post('NodeWorker.detach', { sessionId }, () => undefined);
         clearTimeout(timer);
         this.workerSessionId = sessionId;
         resolve('attached');
@@ -86,7 +89,12 @@ export class ThreadConnection {
     return this.sendTo(workerSessionId, method);
   }
 
-  /** Disconnects; commands still in flight on this connection are rejected. Idempotent. */
+  /**
+   * Lets go of the thread without waiting for any answer (the thread may be gone, or its relay
+   * busy): resume, disable and detach are queued behind whatever is still in flight, so a pause
+   * that has not landed yet is cancelled and one that has is resumed. Commands still awaited on
+   * this connection are rejected. Idempotent.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -96,6 +104,14 @@ export class ThreadConnection {
       pending.reject(new Error('disconnected'));
     }
     this.pending.clear();
+    const workerSessionId = this.workerSessionId;
+    if (workerSessionId !== null) {
+      for (const method of ['Debugger.resume', 'Debugger.disable']) {
+        const message = JSON.stringify({ id: this.nextId++, method });
+        this.session.post('NodeWorker.sendMessageToWorker', { sessionId: workerSessionId, message }, () => undefined);
+      }
+      this.session.post('NodeWorker.detach', { sessionId: workerSessionId }, () => undefined);
+    }
     try {
       this.session.disconnect();
     } catch {
@@ -149,61 +165,49 @@ export class ThreadConnection {
 }
 
 export class ThreadStackCapture {
+  /** The session of the sample in flight, if any. */
   private connection: ThreadConnection | null = null;
-  /** What the last attach found; 'not-listed' means the thread has exited. */
-  lastAttachment: Attachment | null = null;
 
-  /** `onSession` is told when this capture connects (true) and disconnects (false) a session. */
+  /**
+   * `onSession` is told when this capture is about to connect (true: it may answer false, and
+   * nothing connects) and when it disconnects (false).
+   */
   constructor(
     readonly threadId: number,
-    private readonly onSession: (connected: boolean) => void = () => undefined,
+    private readonly onSession: (connected: boolean) => boolean = () => true,
   ) {}
 
-  async sample(stillBlocked: () => boolean): Promise<PausedStack | null> {
-    const connection = this.connect();
-    const attachment = await connection.attached;
-    this.lastAttachment = attachment;
-    if (attachment !== 'attached') {
-      await this.release(connection);
-      return null;
+  async sample(stillBlocked: () => boolean): Promise<SampleResult> {
+    this.endNow();
+    if (!this.onSession(true)) {
+      this.onSession(false);
+      return { paused: null };
     }
-    // Enable and pause sent together, as for the main thread: one interrupt, in order.
-    const enabled = connection.send('Debugger.enable');
-    const callFrames = await pauseAndRead((method) => connection.send(method), connection.pauses, enabled, stillBlocked, () => this.release(connection));
-    return callFrames === null ? null : { callFrames, scriptUrls: connection.scriptUrls };
+    const connection = new ThreadConnection(this.threadId, () => this.onSession(false));
+    this.connection = connection;
+    try {
+      const attachment = await connection.attached;
+      if (attachment !== 'attached') return { paused: null, unreachable: attachment };
+      // Enable and pause sent together, as for the main thread: one interrupt, in order.
+      const enabled = connection.send('Debugger.enable');
+      const callFrames = await pauseAndRead((method) => connection.send(method), connection.pauses, enabled, stillBlocked, () => Promise.resolve());
+      return { paused: callFrames === null ? null : { callFrames, scriptUrls: connection.scriptUrls } };
+    } finally {
+      if (this.connection === connection) this.connection = null;
+      connection.close();
+    }
   }
 
-  /** Resumes, disables the debugger in the thread, detaches and disconnects. Safe at any time. */
-  async end(): Promise<void> {
-    if (this.connection !== null) await this.release(this.connection);
+  /** Lets go of the thread (see ThreadConnection.close); a sample in flight ends with no stack. */
+  end(): Promise<void> {
+    this.endNow();
+    return Promise.resolve();
   }
 
-  /** Synchronous last resort at exit: let go of the thread without waiting for answers. */
+  /** The same, for callers that cannot wait (the final flush): close() never waits anyway. */
   endNow(): void {
     const connection = this.connection;
-    if (connection === null) return;
     this.connection = null;
-    connection.pauses.cancel();
-    // At exit the main thread is parked until the watchdog answers, and a session left attached
-    // makes the exiting thread print "Waiting for the debugger to disconnect...".
-    void connection.send('Debugger.resume').catch(() => undefined);
-    connection.close();
-  }
-
-  private connect(): ThreadConnection {
-    if (this.connection !== null) return this.connection;
-    this.onSession(true);
-    this.connection = new ThreadConnection(this.threadId, () => this.onSession(false));
-    return this.connection;
-  }
-
-  private async release(connection: ThreadConnection): Promise<void> {
-    if (this.connection === connection) this.connection = null;
-    connection.pauses.cancel();
-    if ((await connection.attached) === 'attached') {
-      await connection.send('Debugger.resume').catch(() => undefined);
-      await connection.send('Debugger.disable').catch(() => undefined);
-    }
-    connection.close();
+    connection?.close();
   }
 }

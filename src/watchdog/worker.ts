@@ -5,10 +5,11 @@
  */
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { StallDetector, RateLimiter, type DetectorEvent } from './detector';
-import { StackCapture, type PausedStack } from './capture';
+import { StackCapture, type SampleResult } from './capture';
 import { ThreadStackCapture } from './thread-capture';
 import {
   BEAT_INDEX,
+  EXITING_INDEX,
   FLUSH_ACK_INDEX,
   HEARTBEAT_MS,
   POLL_MS,
@@ -18,6 +19,7 @@ import {
   THREAD_SESSIONS_INDEX,
   slotBeatIndex,
   slotIdIndex,
+  slotSyncCallIndex,
   nsToMs,
   threadsChannelName,
   type FromWatchdog,
@@ -40,9 +42,9 @@ const REPORT_DEBOUNCE_MS = 250;
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
 /**
- * A thread the inspector no longer lists may just have ended by itself, with its last messages
- * (the stall it measured, the slow call that caused it) still on their way: they win if they
- * arrive within this long; otherwise the thread was terminated mid-stall.
+ * A thread known to be gone (its creator saw it exit, or the inspector no longer lists it) may have
+ * ended by itself, with its last messages (the stall it measured, the slow call that caused it)
+ * still on their way: they win if they arrive within this long; otherwise it was terminated.
  */
 const GONE_GRACE_MS = 300;
 /**
@@ -75,7 +77,7 @@ interface OpenStall {
 
 /** What pauses a thread and reads its stack: the main thread's session, or a worker thread's. */
 interface Sampler {
-  sample(stillBlocked: () => boolean): Promise<PausedStack | null>;
+  sample(stillBlocked: () => boolean): Promise<SampleResult>;
   end(): Promise<void>;
   endNow(): void;
 }
@@ -98,7 +100,7 @@ interface Watched {
   open: OpenStall | null;
   /** Stalls the thread measured whose stack capture is still in flight. */
   awaitingCapture: Set<Measured>;
-  /** The inspector no longer lists it (see GONE_GRACE_MS); not polled any more. */
+  /** Known to have ended (see GONE_GRACE_MS); not polled any more. */
   gone?: boolean;
 }
 
@@ -145,9 +147,11 @@ let exiting = false;
 const registryIds = new Int32Array(data.registry);
 const registryBeats = new BigInt64Array(data.registry);
 let threadSessions = 0;
-function onThreadSession(connected: boolean): void {
+function onThreadSession(connected: boolean): boolean {
   threadSessions += connected ? 1 : -1;
   Atomics.store(flags, THREAD_SESSIONS_INDEX, threadSessions);
+  // Counted first, then checked (see EXITING_INDEX): no session may start once the process exits.
+  return !connected || (!exiting && Atomics.load(flags, EXITING_INDEX) === 0);
 }
 const warnedOnce = new Set<string>();
 const log = new AgentLog(options.log, options.logFormat, options.logLinesPerMinute, (message) =>
@@ -160,10 +164,12 @@ let reportTimer: NodeJS.Timeout | null = null;
 /** Numbering of the SYNC_CALL_INDEX slot (see shared.ts). */
 let syncApiNames: string[] = [];
 
-/** The sync API the main thread is inside right now, if any (app worker threads do not say). */
+/**
+ * The sync API the thread is inside right now, if any. Worker threads number their APIs as the main
+ * thread does (the same wrappers, in the same order), so the main thread's names serve for all.
+ */
 function currentSyncApi(watched: Watched): string | null {
-  if (watched !== main) return null;
-  const number = Atomics.load(flags, SYNC_CALL_INDEX);
+  const number = watched === main ? Atomics.load(flags, SYNC_CALL_INDEX) : Atomics.load(registryIds, slotSyncCallIndex(watched.slot));
   // Names not in yet (a worker slow to boot): still a native call, just not named.
   return number > 0 ? (syncApiNames[number - 1] ?? 'a sync API') : null;
 }
@@ -183,6 +189,24 @@ function tick(): void {
   discoverThreads();
   poll(main);
   for (const watched of threads.values()) if (watched.gone !== true) poll(watched);
+  // A stall going on is part of the report on disk too: a SIGTERM now (no signal listener, see
+  // agent.ts) must not lose it. Debounced like every other write.
+  if (main.open !== null) scheduleReport();
+  retryThreadCaptures();
+}
+
+/**
+ * Worker-thread captures that got no answer because the main thread, which relays them, was stuck
+ * in a native call: tried again once it is not, not sooner (a try while it is stuck only queues
+ * another session behind it and spends the capture budget).
+ */
+function retryThreadCaptures(): void {
+  if (main.open !== null || currentSyncApi(main) !== null) return;
+  for (const watched of threads.values()) {
+    const open = watched.open;
+    if (open?.retryCapture !== true || open.capturing !== null || !captureLimiter.tryTake(Date.now())) continue;
+    takeSample(watched, open, nsToMs(process.hrtime.bigint() - open.beatNs) - HEARTBEAT_MS);
+  }
 }
 
 function poll(watched: Watched): void {
@@ -219,13 +243,8 @@ function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
     }
     case 'sample': {
       const open = watched.open;
-      if (open === null) return;
-      // A stall going on is part of the report on disk too: a SIGTERM now (no signal listener, see
-      // agent.ts) must not lose it. Debounced like every other write.
-      if (watched === main) scheduleReport();
-      if (open.capturing !== null) return;
+      if (open === null || open.capturing !== null) return;
       if (open.stack.length > 0) takeSample(watched, open, event.elapsedMs);
-      else if (open.retryCapture === true && captureLimiter.tryTake(Date.now())) takeSample(watched, open, event.elapsedMs);
       // Started inside a sync call that has returned, and the loop is still blocked: capture now.
       else if (open.inSyncApi !== undefined && watched.capture !== null && currentSyncApi(watched) === null && captureLimiter.tryTake(Date.now())) {
         takeSample(watched, open, event.elapsedMs);
@@ -243,23 +262,25 @@ function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
 
 function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after?: () => void): void {
   const current = watched.capture;
-  if (current === null) return;
+  // The process is on its way out (final flush, or the exit flag when there is no report): a
+  // session attached now, even to a main thread busy in the app's own exit handlers, would still be
+  // attached when the thread exits ("Waiting for the debugger to disconnect...").
+  if (current === null || exiting || Atomics.load(flags, EXITING_INDEX) === 1) return;
   const startedNs = process.hrtime.bigint();
   stall.capturing = current
     .sample(() => Atomics.load(watched.beats, watched.beatIndex) === stall.beatNs)
-    .then((paused) => {
+    .then(({ paused, unreachable }) => {
       stall.retryCapture = false;
       if (paused === null) {
-        const attachment = current instanceof ThreadStackCapture ? current.lastAttachment : null;
         // worker.terminate() runs no exit handler: the inspector not listing the thread is one way
         // we learn it is gone (its creator's 'exit' event, src/threads/exits.ts, is the other).
-        if (attachment === 'not-listed') threadGone(watched);
+        if (unreachable === 'not-listed') threadGone(watched);
         // No answer in time says nothing about the thread: the main thread, which relays, is in a
-        // long native call. The next sample tries again.
-        if (attachment === 'timed-out') stall.retryCapture = true;
+        // long native call. Tried again once it can relay (see retryThreadCaptures).
+        if (unreachable === 'timed-out') stall.retryCapture = true;
         if (stall.stack.length === 0) {
           stall.noStackReason =
-            attachment === 'timed-out' ? 'the main thread, which relays worker-thread captures, was busy' : 'the loop turned before the stack could be captured';
+            unreachable === 'timed-out' ? 'the main thread, which relays worker-thread captures, was busy' : 'the loop turned before the stack could be captured';
         }
         return;
       }
@@ -285,6 +306,8 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
         return;
       }
       warn('LOOPWATCH_NO_INSPECTOR', `stack capture failed (${(error as Error).message}); stalls are still timed, without stacks`);
+      // Ended, not just dropped: a Debugger left enabled makes promise-heavy code 7-9x slower.
+      void current.end();
       main.capture = null;
     })
     .finally(() => {

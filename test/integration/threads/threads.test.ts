@@ -134,5 +134,34 @@ describe('worker threads', () => {
     expect(workerStalls, result.stderr).toHaveLength(5);
     for (const stall of workerStalls) expect(stall.site, JSON.stringify(stall)).toMatchObject({ function: 'spin' });
   });
+
+  it('the app exits while a worker thread is inside a native call: nothing left attached or paused, with a report or without', async () => {
+    for (const report of [undefined, 'default']) {
+      const env = report === undefined ? { LOOPWATCH_REPORT: undefined } : {};
+      const [withAgent, without] = await Promise.all([runFixture('thread-exit-during-native.js', { env }), runFixture('thread-exit-during-native.js', { withoutAgent: true })]);
+      expect(withAgent.code, withAgent.stderr).toBe(0);
+      expect(withAgent.stdout).toBe('exit handler done\n');
+      expect(withAgent.stderr).not.toMatch(/Waiting for the debugger/);
+      // A worker left paused keeps the process from ending: it would run into the runner's timeout.
+      expect(withAgent.durationMs).toBeLessThan(without.durationMs + 3000);
+    }
+  });
+
+  it('the watchdog is terminated while a worker thread stalls in a native call: the worker comes back and finishes', async () => {
+    const result = await runFixture('watchdog-terminated-mid-native.js', { timeoutMs: 15_000 });
+    expect(result.signal, result.stderr).toBeNull();
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('worker finished\n');
+    expect(result.stderr.match(/\[LOOPWATCH_\w+\]/g)).toEqual(['[LOOPWATCH_WORKER_FAILED]']);
+  });
+
+  it('a stuck worker terminated a second before the app exits: no session left waiting on it', async () => {
+    const script = 'thread-terminate-then-exit.js';
+    const result = await runFixture(script);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('exiting\n');
+    expect(result.stderr).not.toMatch(/Waiting for the debugger/);
+    expect(result.report.stalls.find((each: any) => each.threadId > 0)?.site).toMatchObject({ line: blockingLine(script) });
+  });
 });
 
