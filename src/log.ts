@@ -36,7 +36,8 @@ export class AgentLog {
   /** A rate-limited line; `text` is the human form, `fields` the JSON form. */
   line(text: string, fields: LogFields): void {
     if (this.fd === null) return;
-    const nowMs = Date.now();
+    // Monotonic: a wall-clock step back would hold the window shut for the step plus a minute.
+    const nowMs = performance.now();
     if (!this.limiter.tryTake(nowMs)) {
       this.suppressed += 1;
       this.scheduleNotice(nowMs);

@@ -204,7 +204,7 @@ function retryThreadCaptures(): void {
   if (main.open !== null || currentSyncApi(main) !== null) return;
   for (const watched of threads.values()) {
     const open = watched.open;
-    if (open?.retryCapture !== true || open.capturing !== null || !captureLimiter.tryTake(Date.now())) continue;
+    if (open?.retryCapture !== true || open.capturing !== null || !captureLimiter.tryTake(performance.now())) continue;
     takeSample(watched, open, nsToMs(process.hrtime.bigint() - open.beatNs) - HEARTBEAT_MS);
   }
 }
@@ -237,7 +237,7 @@ function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
         return;
       }
       if (watched.capture === null) open.noStackReason = 'stack capture unavailable';
-      else if (!captureLimiter.tryTake(Date.now())) open.noStackReason = 'stack capture rate-limited (LOOPWATCH_MAX_CAPTURES_PER_MIN)';
+      else if (!captureLimiter.tryTake(performance.now())) open.noStackReason = 'stack capture rate-limited (LOOPWATCH_MAX_CAPTURES_PER_MIN)';
       else takeSample(watched, open, 0);
       return;
     }
@@ -246,7 +246,7 @@ function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
       if (open === null || open.capturing !== null) return;
       if (open.stack.length > 0) takeSample(watched, open, event.elapsedMs);
       // Started inside a sync call that has returned, and the loop is still blocked: capture now.
-      else if (open.inSyncApi !== undefined && watched.capture !== null && currentSyncApi(watched) === null && captureLimiter.tryTake(Date.now())) {
+      else if (open.inSyncApi !== undefined && watched.capture !== null && currentSyncApi(watched) === null && captureLimiter.tryTake(performance.now())) {
         takeSample(watched, open, event.elapsedMs);
       }
       return;
