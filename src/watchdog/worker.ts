@@ -151,7 +151,11 @@ function onThreadSession(connected: boolean): boolean {
   threadSessions += connected ? 1 : -1;
   Atomics.store(flags, THREAD_SESSIONS_INDEX, threadSessions);
   // Counted first, then checked (see EXITING_INDEX): no session may start once the process exits.
-  return !connected || (!exiting && Atomics.load(flags, EXITING_INDEX) === 0);
+  return !connected || !processExiting();
+}
+/** The final flush came, or (without a report, so without a flush) the main thread set the exit flag. */
+function processExiting(): boolean {
+  return exiting || Atomics.load(flags, EXITING_INDEX) === 1;
 }
 const warnedOnce = new Set<string>();
 const log = new AgentLog(options.log, options.logFormat, options.logLinesPerMinute, (message) =>
@@ -265,7 +269,7 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
   // The process is on its way out (final flush, or the exit flag when there is no report): a
   // session attached now, even to a main thread busy in the app's own exit handlers, would still be
   // attached when the thread exits ("Waiting for the debugger to disconnect...").
-  if (current === null || exiting || Atomics.load(flags, EXITING_INDEX) === 1) return;
+  if (current === null || processExiting()) return;
   const startedNs = process.hrtime.bigint();
   stall.capturing = current
     .sample(() => Atomics.load(watched.beats, watched.beatIndex) === stall.beatNs)
