@@ -18,7 +18,7 @@ import { removeDemoData, writeDemoData } from './data';
 
 /** The service's compiled files, copied out of loopwatch's own folder before they run (see appCopy). */
 const SERVICE_FILES = ['server.js', 'handlers.js'];
-/** The service prepares ~80 MB of data before it listens. */
+/** The service prepares ~170 MB of data before it listens. */
 const START_TIMEOUT_MS = 60_000;
 
 export async function demoCommand(args: readonly string[]): Promise<number> {
