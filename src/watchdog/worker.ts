@@ -5,8 +5,13 @@
  */
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { StallDetector, RateLimiter, type DetectorEvent } from './detector';
-import { StackCapture, type SampleResult } from './capture';
+import { StackCapture } from './capture';
 import { ThreadStackCapture } from './thread-capture';
+import { ThreadRegistry } from './thread-registry';
+import { RecentSlowCalls } from './slow-calls';
+import { finishedRecord, ongoingRecord } from './stall-record';
+import { hangLine, slowCallLine, stallLine, type LogLine } from './stall-lines';
+import { openStall, type OpenStall, type Watched } from './watched';
 import {
   BEAT_INDEX,
   EXITING_INDEX,
@@ -14,12 +19,8 @@ import {
   HEARTBEAT_MS,
   POLL_MS,
   READY_INDEX,
-  REGISTRY_SLOTS,
   SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
-  slotBeatIndex,
-  slotIdIndex,
-  slotSyncCallIndex,
   nsToMs,
   threadsChannelName,
   type FromWatchdog,
@@ -27,8 +28,7 @@ import {
   type ToWatchdog,
   type WatchdogData,
 } from './shared';
-import { keptFrames, mapFrame, toFrames, type Frame } from '../stack/frames';
-import { classifyStall } from '../report/classify';
+import { keptFrames, mapFrame, toFrames } from '../stack/frames';
 import type { SlowCall } from '../feature';
 import { siteOf, shortLocation, type AttributionRules } from '../stack/attribution';
 import { StallAggregate, type StallRecord } from '../report/aggregate';
@@ -42,67 +42,12 @@ const REPORT_DEBOUNCE_MS = 250;
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
 /**
- * A thread known to be gone (its creator saw it exit, or the inspector no longer lists it) may have
- * ended by itself, with its last messages (the stall it measured, the slow call that caused it)
- * still on their way: they win if they arrive within this long; otherwise it was terminated.
- */
-const GONE_GRACE_MS = 300;
-/**
  * The final flush waits this long when worker threads are registered: a worker's last messages
  * (its measured stall, the slow call that caused it) travel on the threads channel, unordered with
  * the main thread's flush on parentPort, and are already queued when a worker's end lets the main
  * thread exit. Measured: without the wait, half of such stalls lost their sync-API attribution.
  */
 const THREAD_MESSAGES_GRACE_MS = 10;
-
-interface OpenStall {
-  beatNs: bigint;
-  at: string;
-  /** How late the heartbeat was when the watchdog noticed (detection latency, minus < 1 heartbeat). */
-  detectedAfterMs: number;
-  /** From detection to the first stack in hand. */
-  captureMs?: number;
-  site: Frame | null;
-  stack: Frame[];
-  samples: StallRecord['samples'];
-  noStackReason: string | undefined;
-  capturing: Promise<void> | null;
-  /** How long the stall had lasted at the last stack in hand: the thread was alive until then. */
-  aliveMs?: number;
-  /** The sync API the thread was inside when the stall was detected (a native call: no pause lands). */
-  inSyncApi?: string;
-  /** A worker thread's capture got no answer: its relay, the main thread, was busy. Try again. */
-  retryCapture?: boolean;
-}
-
-/** What pauses a thread and reads its stack: the main thread's session, or a worker thread's. */
-interface Sampler {
-  sample(stillBlocked: () => boolean): Promise<SampleResult>;
-  end(): Promise<void>;
-  endNow(): void;
-}
-
-interface Measured {
-  stall: OpenStall;
-  durationMs: number;
-  endNs: bigint;
-}
-
-/** One watched event loop: the main thread (threadId 0) or an app worker thread that registered. */
-interface Watched {
-  threadId: number;
-  beats: BigInt64Array;
-  /** Where its heartbeat is in `beats`; for a worker thread, its registry slot too. */
-  beatIndex: number;
-  slot: number;
-  detector: StallDetector;
-  capture: Sampler | null;
-  open: OpenStall | null;
-  /** Stalls the thread measured whose stack capture is still in flight. */
-  awaitingCapture: Set<Measured>;
-  /** Known to have ended (see GONE_GRACE_MS); not polled any more. */
-  gone?: boolean;
-}
 
 const data = workerData as WatchdogData;
 const options = data.options;
@@ -140,12 +85,27 @@ const main: Watched = {
   open: null,
   awaitingCapture: new Set(),
 };
-/** App worker threads, by threadId. */
-const threads = new Map<number, Watched>();
+const threads = new ThreadRegistry(data.registry, {
+  watch: (threadId, slot, beats, beatIndex) => ({
+    threadId,
+    beats,
+    beatIndex,
+    slot,
+    detector: newDetector(),
+    capture: data.canCapture ? new ThreadStackCapture(threadId, onThreadSession) : null,
+    open: null,
+    awaitingCapture: new Set(),
+  }),
+  terminated(watched, open) {
+    // Terminated in the middle of a stall (an app timing out a stuck worker): where it was stuck is
+    // the point. Its duration is a lower bound: how long it had lasted at the last stack in hand.
+    if (open !== null && open.stack.length > 0 && open.aliveMs !== undefined && open.aliveMs >= options.thresholdMs) {
+      recordStall(watched.threadId, open, open.aliveMs, open.beatNs + BigInt(Math.round((open.aliveMs + HEARTBEAT_MS) * 1e6)));
+    }
+  },
+});
 /** Set by the final flush: a worker's message arriving after it would record its stall twice. */
 let exiting = false;
-const registryIds = new Int32Array(data.registry);
-const registryBeats = new BigInt64Array(data.registry);
 let threadSessions = 0;
 function onThreadSession(connected: boolean): boolean {
   threadSessions += connected ? 1 : -1;
@@ -163,7 +123,7 @@ const log = new AgentLog(options.log, options.logFormat, options.logLinesPerMinu
 );
 
 let sections: Record<string, unknown> = {};
-const recentSlowCalls: Array<{ threadId: number; call: SlowCall }> = [];
+const recentSlowCalls = new RecentSlowCalls(RECENT_SLOW_CALLS);
 let reportTimer: NodeJS.Timeout | null = null;
 /** Numbering of the SYNC_CALL_INDEX slot (see shared.ts). */
 let syncApiNames: string[] = [];
@@ -173,7 +133,7 @@ let syncApiNames: string[] = [];
  * thread does (the same wrappers, in the same order), so the main thread's names serve for all.
  */
 function currentSyncApi(watched: Watched): string | null {
-  const number = watched === main ? Atomics.load(flags, SYNC_CALL_INDEX) : Atomics.load(registryIds, slotSyncCallIndex(watched.slot));
+  const number = watched === main ? Atomics.load(flags, SYNC_CALL_INDEX) : threads.syncCallNumber(watched);
   // Names not in yet (a worker slow to boot): still a native call, just not named.
   return number > 0 ? (syncApiNames[number - 1] ?? 'a sync API') : null;
 }
@@ -190,7 +150,7 @@ function warn(code: WarningCode, message: string): void {
 }
 
 function tick(): void {
-  discoverThreads();
+  threads.discover();
   poll(main);
   for (const watched of threads.values()) if (watched.gone !== true) poll(watched);
   // A stall going on is part of the report on disk too: a SIGTERM now (no signal listener, see
@@ -221,16 +181,7 @@ function poll(watched: Watched): void {
 function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
   switch (event.type) {
     case 'stall-start': {
-      const open: OpenStall = {
-        beatNs,
-        at: new Date(Date.now() - event.elapsedMs).toISOString(),
-        detectedAfterMs: event.elapsedMs,
-        site: null,
-        stack: [],
-        samples: [],
-        noStackReason: undefined,
-        capturing: null,
-      };
+      const open = openStall(beatNs, event.elapsedMs);
       watched.open = open;
       const inApi = currentSyncApi(watched);
       if (inApi !== null) {
@@ -278,7 +229,7 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
       if (paused === null) {
         // worker.terminate() runs no exit handler: the inspector not listing the thread is one way
         // we learn it is gone (its creator's 'exit' event, src/threads/exits.ts, is the other).
-        if (unreachable === 'not-listed') threadGone(watched);
+        if (unreachable === 'not-listed') threads.gone(watched);
         // No answer in time says nothing about the thread: the main thread, which relays, is in a
         // long native call. Tried again once it can relay (see retryThreadCaptures).
         if (unreachable === 'timed-out') stall.retryCapture = true;
@@ -325,17 +276,9 @@ function onHang(watched: Watched, stall: OpenStall, elapsedMs: number): void {
     // A worker thread ended by terminate() looks hung forever: only a thread the inspector still
     // lists is reported (without an inspector, worker-thread hangs are not reported at all).
     if (watched !== main && (watched.capture === null || watched.gone === true || !threads.has(watched.threadId))) return;
-    const inApi = currentSyncApi(watched);
-    const where =
-      (inApi !== null ? ` inside ${inApi}` : '') + (stall.site !== null ? ` at ${shortLocation(stall.site, data.cwd)} (${stall.site.function})` : '');
-    writeReport('hang', ongoingRecord(watched, process.hrtime.bigint()));
-    const written = reportPath !== null ? `; report written to ${reportPath}` : '';
-    log.always(`event loop blocked for ${Math.round(elapsedMs)} ms and still blocked${where}${inThread(watched.threadId)}${written}`, {
-      event: 'hang',
-      elapsedMs: Math.round(elapsedMs),
-      threadId: watched.threadId,
-      ...siteFields(stall.site),
-    });
+    writeReport('hang', ongoing(watched, process.hrtime.bigint()));
+    const line = hangLine({ elapsedMs, threadId: watched.threadId, inApi: currentSyncApi(watched), site: stall.site, reportPath }, data.cwd);
+    log.always(line.text, line.fields);
   };
   // A fresh sample for the hang report, after any capture in flight (one pause at a time).
   const sampleThenFinish = (): void => {
@@ -363,105 +306,27 @@ async function onStallMeasured(watched: Watched, durationMs: number, endNs: bigi
 }
 
 function recordStall(threadId: number, stall: OpenStall | null, durationMs: number, endNs: bigint): void {
-  const record = stallRecord(threadId, stall, durationMs, endNs);
+  const calls = recentSlowCalls.endedWithin(threadId, endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
+  const record = finishedRecord(threadId, stall, durationMs, calls, rules);
   aggregate.add(record);
-  logStall(record);
+  writeLine(stallLine(record, data.cwd));
   send({ type: 'stall', durationMs, site: record.site ? shortLocation(record.site, data.cwd) : null, api: record.api, kind: record.kind, threadId });
   scheduleReport();
 }
 
-/**
- * What is known of a stall once it is over: the inspector's stack, unless a slow sync call ended
- * inside it. A sync call's own stack beats the inspector's: a pause cannot land inside a native
- * call, so it lands late, after the caller moved on.
- */
-function stallRecord(threadId: number, stall: OpenStall | null, durationMs: number, endNs: bigint): StallRecord {
-  const calls = slowCallsWithin(threadId, endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
-  const call = calls.reduce<SlowCall | null>((longest, each) => (longest === null || each.durationMs > longest.durationMs ? each : longest), null);
-  const callFrames = call ? call.stack.map(mapFrame) : null;
-  const site = callFrames ? siteOf(callFrames, rules) : (stall?.site ?? null);
-  const stack = callFrames ? keptFrames(callFrames, site) : (stall?.stack ?? []);
-  const api = call?.api ?? null;
-  return {
-    at: stall?.at ?? new Date(Date.now() - durationMs).toISOString(),
-    durationMs,
-    threadId,
-    site,
-    api,
-    ...(call ? { apiCallMs: call.durationMs } : {}),
-    ...(calls.length > 1 ? { syncCalls: calls.map((each) => ({ api: each.api, durationMs: each.durationMs, site: siteOf(each.stack.map(mapFrame), rules) })) } : {}),
-    kind: classifyStall({ api, site, stack }),
-    ...(stall ? { detectedAfterMs: Math.round(stall.detectedAfterMs * 10) / 10 } : {}),
-    ...(stall?.captureMs !== undefined ? { captureMs: stall.captureMs } : {}),
-    stack,
-    samples: stall?.samples ?? [],
-    ...(site ? {} : { noStackReason: stall?.noStackReason ?? 'the stall ended before the watchdog saw it' }),
-  };
-}
-
-/** The slow sync calls of this thread that ended inside [fromNs, toNs]: they happened during the stall. */
-function slowCallsWithin(threadId: number, fromNs: bigint, toNs: bigint): SlowCall[] {
-  const calls: SlowCall[] = [];
-  for (const each of recentSlowCalls) {
-    const end = BigInt(each.call.endNs);
-    if (each.threadId === threadId && end >= fromNs && end <= toNs) calls.push(each.call);
-  }
-  return calls;
-}
-
 function rememberSlowCall(threadId: number, call: SlowCall): void {
-  recentSlowCalls.push({ threadId, call });
-  if (recentSlowCalls.length > RECENT_SLOW_CALLS) recentSlowCalls.shift();
-  if (options.mode === 'debug') logSlowCall(threadId, call);
+  recentSlowCalls.add(threadId, call);
+  if (options.mode === 'debug') writeLine(slowCallLine(threadId, call, siteOf(call.stack.map(mapFrame), rules), data.cwd));
 }
 
-/** Log suffix naming the thread; the main thread's lines stay as they always were. */
-function inThread(threadId: number): string {
-  return threadId === 0 ? '' : ` in worker thread ${threadId}`;
+function writeLine(line: LogLine): void {
+  log.line(line.text, line.fields);
 }
 
-function logStall(record: StallRecord): void {
-  const ms = Math.round(record.durationMs);
-  const inApi = record.api !== null ? ` in ${record.api} (${Math.round(record.apiCallMs ?? 0)} ms)` : '';
-  const text =
-    record.site !== null
-      ? `event loop blocked ${ms} ms${inApi} at ${shortLocation(record.site, data.cwd)} (${record.site.function})${inThread(record.threadId)}`
-      : `event loop blocked ${ms} ms${inThread(record.threadId)} (no stack: ${record.noStackReason ?? 'unknown'})`;
-  log.line(text, { event: 'stall', durationMs: ms, threadId: record.threadId, api: record.api, kind: record.kind, ...siteFields(record.site) });
-}
-
-/** Debug mode logs every slow sync call, like asyncio debug mode logs every slow callback. */
-function logSlowCall(threadId: number, call: SlowCall): void {
-  const site = siteOf(call.stack.map(mapFrame), rules);
-  const where = site !== null ? ` at ${shortLocation(site, data.cwd)} (${site.function})` : '';
-  log.line(`slow sync call ${call.api} took ${Math.round(call.durationMs)} ms${where}${inThread(threadId)}`, {
-    event: 'slow-call',
-    threadId,
-    api: call.api,
-    durationMs: Math.round(call.durationMs),
-    ...siteFields(site),
-  });
-}
-
-function siteFields(site: Frame | null): Record<string, string | number | null> {
-  return site === null ? { file: null, line: null } : { file: site.file, line: site.line, column: site.column, function: site.function };
-}
-
-function ongoingRecord(watched: Watched, nowNs: bigint): StallRecord | null {
+/** The thread's stall in progress, if any, as the report shows it. */
+function ongoing(watched: Watched, nowNs: bigint): StallRecord | null {
   const open = watched.open;
-  if (open === null) return null;
-  return {
-    at: open.at,
-    durationMs: nsToMs(nowNs - open.beatNs) - HEARTBEAT_MS,
-    threadId: watched.threadId,
-    site: open.site,
-    api: currentSyncApi(watched),
-    kind: classifyStall({ api: currentSyncApi(watched), site: open.site, stack: open.stack }),
-    stack: open.stack,
-    samples: open.samples,
-    ongoing: true,
-    ...(open.site ? {} : { noStackReason: open.noStackReason ?? 'capture in progress' }),
-  };
+  return open === null ? null : ongoingRecord(watched.threadId, open, nsToMs(nowNs - open.beatNs) - HEARTBEAT_MS, currentSyncApi(watched));
 }
 
 function scheduleReport(): void {
@@ -474,11 +339,11 @@ function scheduleReport(): void {
   }, REPORT_DEBOUNCE_MS);
 }
 
-function writeReport(reason: string, ongoing: StallRecord | null = ongoingRecord(main, process.hrtime.bigint())): void {
+function writeReport(reason: string, current: StallRecord | null = ongoing(main, process.hrtime.bigint())): void {
   if (reportPath === null) return;
   reportDirty = false;
   try {
-    writeReportFile(reportPath, buildReport(context, aggregate, reason, ongoing, sections));
+    writeReportFile(reportPath, buildReport(context, aggregate, reason, current, sections));
   } catch (error) {
     warn('LOOPWATCH_REPORT_UNWRITABLE', `cannot write LOOPWATCH_REPORT=${reportPath} (${(error as Error).message})`);
   }
@@ -556,7 +421,7 @@ parentPort?.on('message', (message: ToWatchdog) => {
         syncApiNames = message.names;
         break;
       case 'thread-exit':
-        onThreadExit(message.threadId);
+        if (!exiting) threads.exited(message.threadId);
         break;
     }
   } catch (error) {
@@ -564,64 +429,15 @@ parentPort?.on('message', (message: ToWatchdog) => {
   }
 });
 
-function forgetThread(watched: Watched): void {
-  if (threads.get(watched.threadId) !== watched) return;
-  threads.delete(watched.threadId);
-  // The watchdog frees the slot, never the thread: a stall message still on its way finds its thread.
-  Atomics.compareExchange(registryIds, slotIdIndex(watched.slot), watched.threadId, 0);
-  void watched.capture?.end();
-}
-
-/** Threads that claimed a registry slot since the last tick (see REGISTRY_KEY). */
-function discoverThreads(): void {
-  for (let slot = 0; slot < REGISTRY_SLOTS; slot++) {
-    const threadId = Atomics.load(registryIds, slotIdIndex(slot));
-    if (threadId === 0 || threads.has(threadId)) continue;
-    threads.set(threadId, {
-      threadId,
-      beats: registryBeats,
-      beatIndex: slotBeatIndex(slot),
-      slot,
-      detector: newDetector(),
-      capture: data.canCapture ? new ThreadStackCapture(threadId, onThreadSession) : null,
-      open: null,
-      awaitingCapture: new Set(),
-    });
-  }
-}
-
-/** The inspector no longer lists the thread: it ended, by itself or by worker.terminate(). */
-function threadGone(watched: Watched): void {
-  if (watched.gone === true) return;
-  watched.gone = true;
-  setTimeout(() => {
-    // Its own unregister arrived: it ended by itself and its messages said everything.
-    if (threads.get(watched.threadId) !== watched) return;
-    forgetThread(watched);
-    const open = watched.open;
-    watched.open = null;
-    // Terminated in the middle of a stall (an app timing out a stuck worker): where it was stuck is
-    // the point. Its duration is a lower bound: how long it had lasted at the last stack in hand.
-    if (open !== null && open.stack.length > 0 && open.aliveMs !== undefined && open.aliveMs >= options.thresholdMs) {
-      recordStall(watched.threadId, open, open.aliveMs, open.beatNs + BigInt(Math.round((open.aliveMs + HEARTBEAT_MS) * 1e6)));
-    }
-  }, GONE_GRACE_MS);
-}
-
 /** App worker threads register here, from the preload running inside them (src/threads/register.ts). */
 function onThreadMessage(message: ThreadMessage): void {
   if (exiting) return;
   switch (message.type) {
-    case 'unregister': {
-      const watched = threads.get(message.threadId);
-      // A capture still in flight keeps its stall; the stall's own message came first (same channel).
-      if (watched !== undefined) forgetThread(watched);
-      // A thread that lived less than a tick was never discovered: free its slot all the same.
-      else if (message.slot >= 0 && message.slot < REGISTRY_SLOTS) Atomics.compareExchange(registryIds, slotIdIndex(message.slot), message.threadId, 0);
+    case 'unregister':
+      threads.unregistered(message.threadId, message.slot);
       return;
-    }
     case 'stall': {
-      discoverThreads();
+      threads.discover();
       const watched = threads.get(message.threadId);
       if (watched !== undefined) void onStallMeasured(watched, message.durationMs, BigInt(message.endNs));
       // Registered before the watchdog listened and blocked before it said hello: timed, no stack.
@@ -632,21 +448,9 @@ function onThreadMessage(message: ThreadMessage): void {
       rememberSlowCall(message.threadId, message.call);
       return;
     case 'thread-exit':
-      onThreadExit(message.threadId);
+      threads.exited(message.threadId);
       return;
   }
-}
-
-/**
- * The thread that created a worker saw it end. Without its own `unregister` (it was terminated),
- * this is how its slot gets freed, with or without an inspector to notice it is gone.
- */
-function onThreadExit(threadId: number): void {
-  if (exiting) return;
-  // A thread that lived less than a tick has a slot but was never discovered.
-  discoverThreads();
-  const watched = threads.get(threadId);
-  if (watched !== undefined) threadGone(watched);
 }
 
 const threadsChannel = new BroadcastChannel(threadsChannelName(data.pid));

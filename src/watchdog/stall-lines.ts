@@ -1,0 +1,67 @@
+/**
+ * The watchdog's log lines, as text for people and fields for the JSON log format. Pure: the
+ * watchdog decides when to write them (rate-limited, see AgentLog).
+ */
+import { shortLocation } from '../stack/attribution';
+import type { SlowCall } from '../feature';
+import type { LogFields } from '../log';
+import type { StallRecord } from '../report/aggregate';
+import type { Frame } from '../stack/frames';
+
+export interface LogLine {
+  text: string;
+  fields: LogFields;
+}
+
+export function stallLine(record: StallRecord, cwd: string): LogLine {
+  const ms = Math.round(record.durationMs);
+  const inApi = record.api !== null ? ` in ${record.api} (${Math.round(record.apiCallMs ?? 0)} ms)` : '';
+  const text =
+    record.site !== null
+      ? `event loop blocked ${ms} ms${inApi} at ${where(record.site, cwd)}${inThread(record.threadId)}`
+      : `event loop blocked ${ms} ms${inThread(record.threadId)} (no stack: ${record.noStackReason ?? 'unknown'})`;
+  return { text, fields: { event: 'stall', durationMs: ms, threadId: record.threadId, api: record.api, kind: record.kind, ...siteFields(record.site) } };
+}
+
+/** Debug mode logs every slow sync call, like asyncio debug mode logs every slow callback. */
+export function slowCallLine(threadId: number, call: SlowCall, site: Frame | null, cwd: string): LogLine {
+  const at = site !== null ? ` at ${where(site, cwd)}` : '';
+  return {
+    text: `slow sync call ${call.api} took ${Math.round(call.durationMs)} ms${at}${inThread(threadId)}`,
+    fields: { event: 'slow-call', threadId, api: call.api, durationMs: Math.round(call.durationMs), ...siteFields(site) },
+  };
+}
+
+export interface Hang {
+  elapsedMs: number;
+  threadId: number;
+  /** The sync API the thread is inside right now, if any. */
+  inApi: string | null;
+  site: Frame | null;
+  /** Where the report with the live stack was just written, if anywhere. */
+  reportPath: string | null;
+}
+
+export function hangLine(hang: Hang, cwd: string): LogLine {
+  const elapsedMs = Math.round(hang.elapsedMs);
+  const inApi = hang.inApi !== null ? ` inside ${hang.inApi}` : '';
+  const at = hang.site !== null ? ` at ${where(hang.site, cwd)}` : '';
+  const written = hang.reportPath !== null ? `; report written to ${hang.reportPath}` : '';
+  return {
+    text: `event loop blocked for ${elapsedMs} ms and still blocked${inApi}${at}${inThread(hang.threadId)}${written}`,
+    fields: { event: 'hang', elapsedMs, threadId: hang.threadId, ...siteFields(hang.site) },
+  };
+}
+
+function where(site: Frame, cwd: string): string {
+  return `${shortLocation(site, cwd)} (${site.function})`;
+}
+
+/** Names the thread; the main thread's lines stay as they always were. */
+function inThread(threadId: number): string {
+  return threadId === 0 ? '' : ` in worker thread ${threadId}`;
+}
+
+function siteFields(site: Frame | null): LogFields {
+  return site === null ? { file: null, line: null } : { file: site.file, line: site.line, column: site.column, function: site.function };
+}

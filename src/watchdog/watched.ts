@@ -1,0 +1,72 @@
+/**
+ * The watchdog's view of one event loop (the main thread, or an app worker thread that registered)
+ * and of the stall it is in, if any.
+ */
+import type { StallDetector } from './detector';
+import type { SampleResult } from './capture';
+import type { Frame } from '../stack/frames';
+import type { StallRecord } from '../report/aggregate';
+
+export interface OpenStall {
+  beatNs: bigint;
+  at: string;
+  /** How late the heartbeat was when the watchdog noticed (detection latency, minus < 1 heartbeat). */
+  detectedAfterMs: number;
+  /** From detection to the first stack in hand. */
+  captureMs?: number;
+  site: Frame | null;
+  stack: Frame[];
+  samples: StallRecord['samples'];
+  noStackReason: string | undefined;
+  capturing: Promise<void> | null;
+  /** How long the stall had lasted at the last stack in hand: the thread was alive until then. */
+  aliveMs?: number;
+  /** The sync API the thread was inside when the stall was detected (a native call: no pause lands). */
+  inSyncApi?: string;
+  /** A worker thread's capture got no answer: its relay, the main thread, was busy. Try again. */
+  retryCapture?: boolean;
+}
+
+/** What pauses a thread and reads its stack: the main thread's session, or a worker thread's. */
+export interface Sampler {
+  sample(stillBlocked: () => boolean): Promise<SampleResult>;
+  end(): Promise<void>;
+  endNow(): void;
+}
+
+/** A stall the thread measured, waiting for its stack capture to finish. */
+export interface Measured {
+  stall: OpenStall;
+  durationMs: number;
+  endNs: bigint;
+}
+
+export interface Watched {
+  /** 0 for the main thread. */
+  threadId: number;
+  beats: BigInt64Array;
+  /** Where its heartbeat is in `beats`. */
+  beatIndex: number;
+  /** A worker thread's registry slot; -1 for the main thread. */
+  slot: number;
+  detector: StallDetector;
+  capture: Sampler | null;
+  open: OpenStall | null;
+  /** Stalls the thread measured whose stack capture is still in flight. */
+  awaitingCapture: Set<Measured>;
+  /** Known to have ended (see GONE_GRACE_MS in thread-registry.ts); not polled any more. */
+  gone?: boolean;
+}
+
+export function openStall(beatNs: bigint, elapsedMs: number): OpenStall {
+  return {
+    beatNs,
+    at: new Date(Date.now() - elapsedMs).toISOString(),
+    detectedAfterMs: elapsedMs,
+    site: null,
+    stack: [],
+    samples: [],
+    noStackReason: undefined,
+    capturing: null,
+  };
+}

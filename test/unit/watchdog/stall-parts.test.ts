@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RecentSlowCalls } from '../../../src/watchdog/slow-calls';
+import { finishedRecord } from '../../../src/watchdog/stall-record';
+import { hangLine, stallLine } from '../../../src/watchdog/stall-lines';
+import { ThreadRegistry } from '../../../src/watchdog/thread-registry';
+import { openStall, type OpenStall, type Watched } from '../../../src/watchdog/watched';
+import { REGISTRY_BYTES, slotIdIndex } from '../../../src/watchdog/shared';
+import { StallDetector } from '../../../src/watchdog/detector';
+import type { SlowCall } from '../../../src/feature';
+import type { Frame } from '../../../src/stack/frames';
+
+const rules = { appPaths: [], agentRoots: ['/opt/loopwatch'] };
+const appFrame = (line: number, fn = 'handler'): Frame => ({ file: '/srv/app/server.js', line, column: 5, function: fn });
+const call = (api: string, durationMs: number, endNs: bigint, line: number): SlowCall => ({ api, durationMs, endNs: String(endNs), stack: [appFrame(line, 'readConfig')] });
+
+describe('RecentSlowCalls', () => {
+  it('finds the calls of one thread that ended inside the window, and forgets the oldest past capacity', () => {
+    const calls = new RecentSlowCalls(2);
+    calls.add(0, call('fs.readFileSync', 20, 100n, 1));
+    calls.add(3, call('fs.readFileSync', 20, 150n, 2));
+    calls.add(0, call('zlib.gzipSync', 20, 200n, 3));
+    expect(calls.endedWithin(0, 0n, 1000n).map((each) => each.api)).toEqual(['zlib.gzipSync']);
+    expect(calls.endedWithin(3, 150n, 150n)).toHaveLength(1);
+    expect(calls.endedWithin(0, 201n, 1000n)).toEqual([]);
+  });
+});
+
+describe('finishedRecord', () => {
+  it('names the longest slow call inside the stall, not the late inspector stack', () => {
+    const stall: OpenStall = { ...openStall(0n, 110), site: appFrame(99, 'later'), stack: [appFrame(99, 'later')] };
+    const record = finishedRecord(0, stall, 300, [call('fs.statSync', 15, 1n, 7), call('fs.readFileSync', 250, 2n, 8)], rules);
+    expect(record).toMatchObject({ api: 'fs.readFileSync', apiCallMs: 250, kind: 'sync-api', site: { line: 8, function: 'readConfig' } });
+    expect(record.syncCalls?.map((each) => each.api)).toEqual(['fs.statSync', 'fs.readFileSync']);
+  });
+
+  it('keeps the inspector stack without a slow call, and says why when there is no stack at all', () => {
+    const stall: OpenStall = { ...openStall(0n, 110), site: appFrame(12), stack: [appFrame(12)] };
+    expect(finishedRecord(0, stall, 300, [], rules)).toMatchObject({ api: null, kind: 'cpu', site: { line: 12 } });
+    expect(finishedRecord(2, null, 300, [], rules)).toMatchObject({ site: null, threadId: 2, noStackReason: 'the stall ended before the watchdog saw it' });
+  });
+});
+
+describe('stall lines', () => {
+  it('say where, in which API and thread, relative to the working directory', () => {
+    const record = finishedRecord(4, null, 212.4, [call('fs.readFileSync', 201.6, 1n, 8)], rules);
+    const line = stallLine(record, '/srv/app');
+    expect(line.text).toBe('event loop blocked 212 ms in fs.readFileSync (202 ms) at server.js:8 (readConfig) in worker thread 4');
+    expect(line.fields).toMatchObject({ event: 'stall', durationMs: 212, threadId: 4, api: 'fs.readFileSync', file: '/srv/app/server.js', line: 8 });
+  });
+
+  it('a hang names the native call it is stuck in and where the report went', () => {
+    const line = hangLine({ elapsedMs: 5000.4, threadId: 0, inApi: 'child_process.execSync', site: null, reportPath: '/tmp/r.json' }, '/srv/app');
+    expect(line.text).toBe('event loop blocked for 5000 ms and still blocked inside child_process.execSync; report written to /tmp/r.json');
+    expect(line.fields).toMatchObject({ event: 'hang', elapsedMs: 5000, file: null });
+  });
+});
+
+describe('ThreadRegistry', () => {
+  afterEach(() => vi.useRealTimers());
+
+  function registry() {
+    const buffer = new SharedArrayBuffer(REGISTRY_BYTES);
+    const ids = new Int32Array(buffer);
+    const terminated: Array<[number, OpenStall | null]> = [];
+    const threads = new ThreadRegistry(buffer, {
+      watch: (threadId, slot, beats, beatIndex): Watched => ({
+        threadId,
+        slot,
+        beats,
+        beatIndex,
+        detector: new StallDetector({ thresholdMs: 100, hangMs: 1000, heartbeatMs: 10, sampleIntervalMs: 100, maxSamples: 1 }),
+        capture: null,
+        open: null,
+        awaitingCapture: new Set(),
+      }),
+      terminated: (watched, open) => terminated.push([watched.threadId, open]),
+    });
+    return { ids, threads, terminated };
+  }
+
+  it('discovers a claimed slot and frees it when the thread unregisters, even if never discovered', () => {
+    const { ids, threads } = registry();
+    ids[slotIdIndex(5)] = 7;
+    threads.discover();
+    expect(threads.get(7)?.slot).toBe(5);
+    threads.unregistered(7, 5);
+    expect(threads.has(7)).toBe(false);
+    expect(ids[slotIdIndex(5)]).toBe(0);
+    ids[slotIdIndex(6)] = 8;
+    threads.unregistered(8, 6);
+    expect(ids[slotIdIndex(6)]).toBe(0);
+  });
+
+  it('a thread that exits without unregistering is terminated after the grace period, with its open stall', () => {
+    vi.useFakeTimers();
+    const { ids, threads, terminated } = registry();
+    ids[slotIdIndex(1)] = 3;
+    threads.exited(3);
+    const open = openStall(0n, 120);
+    threads.get(3)!.open = open;
+    expect(terminated).toEqual([]);
+    vi.advanceTimersByTime(300);
+    expect(terminated).toEqual([[3, open]]);
+    expect(threads.has(3)).toBe(false);
+    expect(ids[slotIdIndex(1)]).toBe(0);
+  });
+
+  it('a thread whose unregister arrives within the grace period ended by itself: not terminated', () => {
+    vi.useFakeTimers();
+    const { ids, threads, terminated } = registry();
+    ids[slotIdIndex(1)] = 3;
+    threads.discover();
+    threads.gone(threads.get(3)!);
+    threads.unregistered(3, 1);
+    vi.advanceTimersByTime(1000);
+    expect(terminated).toEqual([]);
+  });
+});
