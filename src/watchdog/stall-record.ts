@@ -27,7 +27,9 @@ export function finishedRecord(
   const api = call?.api ?? null;
   return {
     at: stall?.at ?? new Date(Date.now() - durationMs).toISOString(),
-    durationMs,
+    // The heartbeat measures lateness past its 10 ms period, so it can come out a few ms short of
+    // a sync call that ran inside the stall; the loop was blocked at least as long as the call.
+    durationMs: Math.max(durationMs, call?.durationMs ?? 0),
     threadId,
     site,
     api,

@@ -310,7 +310,7 @@ function recordStall(threadId: number, stall: OpenStall | null, durationMs: numb
   const record = finishedRecord(threadId, stall, durationMs, calls, rules);
   aggregate.add(record);
   writeLine(stallLine(record, data.cwd));
-  send({ type: 'stall', durationMs, site: record.site ? shortLocation(record.site, data.cwd) : null, api: record.api, kind: record.kind, threadId });
+  send({ type: 'stall', durationMs: record.durationMs, site: record.site ? shortLocation(record.site, data.cwd) : null, api: record.api, kind: record.kind, threadId });
   scheduleReport();
 }
 

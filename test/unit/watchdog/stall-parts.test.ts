@@ -33,6 +33,11 @@ describe('finishedRecord', () => {
     expect(record.syncCalls?.map((each) => each.api)).toEqual(['fs.statSync', 'fs.readFileSync']);
   });
 
+  it('is never shorter than the sync call inside it (the heartbeat measures lateness past its period)', () => {
+    expect(finishedRecord(0, null, 195, [call('fs.readFileSync', 201.5, 1n, 8)], rules).durationMs).toBe(201.5);
+    expect(finishedRecord(0, null, 300, [call('fs.readFileSync', 201.5, 1n, 8)], rules).durationMs).toBe(300);
+  });
+
   it('keeps the inspector stack without a slow call, and says why when there is no stack at all', () => {
     const stall: OpenStall = { ...openStall(0n, 110), site: appFrame(12), stack: [appFrame(12)] };
     expect(finishedRecord(0, stall, 300, [], rules)).toMatchObject({ api: null, kind: 'cpu', site: { line: 12 } });
