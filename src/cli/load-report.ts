@@ -7,37 +7,14 @@ import * as fs from 'node:fs';
 import { suggest } from '../advice/suggest';
 import { diskSources } from '../advice/source';
 import type { Frame } from '../stack/frames';
+import type { Overflow, SiteRecord, StallRecord, Unattributed } from '../report/aggregate';
+import type { ApiCounter } from '../sync-api/wrap';
 import { UsageError } from './usage-error';
 
-export interface SiteView extends Frame {
-  api: string | null;
-  kind: string;
-  count: number;
-  totalMs: number;
-  maxMs: number;
-  stack: Frame[];
-  suggestion: string;
-}
-
-export interface StallView {
-  at: string;
-  durationMs: number;
-  site: Frame | null;
-  api: string | null;
-  apiCallMs?: number;
-  kind: string;
-  stack: Frame[];
-  samples: Array<{ atMs: number; stack: Frame[] }>;
-  ongoing?: boolean;
-  noStackReason?: string;
-}
-
-export interface SyncApiStats {
-  calls: number;
-  totalMs: number;
-  slowCalls: number;
-  maxMs: number;
-}
+/** The report's types as the watchdog writes them, minus what renderers never read. */
+export type SiteView = Omit<SiteRecord, 'threadId'> & { suggestion: string };
+export type StallView = Pick<StallRecord, 'at' | 'durationMs' | 'site' | 'api' | 'apiCallMs' | 'kind' | 'stack' | 'samples' | 'ongoing' | 'noStackReason'>;
+export type SyncApiStats = ApiCounter;
 
 export interface FloatingView extends Frame {
   count: number;
@@ -62,8 +39,8 @@ export interface ReportView {
   stacksUnavailable?: string;
   summary: { stalls: number; totalBlockedMs: number; maxStallMs: number };
   sites: SiteView[];
-  overflow: { sites: number; count: number; totalMs: number; maxMs: number };
-  unattributed: { count: number; totalMs: number; maxMs: number };
+  overflow: Overflow;
+  unattributed: Unattributed;
   stalls: StallView[];
   syncApis: Record<string, SyncApiStats>;
   floating: FloatingView[];
