@@ -35,6 +35,11 @@ export class AgentLog {
 
   /** A rate-limited line; `text` is the human form, `fields` the JSON form. */
   line(text: string, fields: LogFields): void {
+    this.lineOf(() => ({ text, fields }));
+  }
+
+  /** A rate-limited line built only if it gets through: for lines that cost something to make. */
+  lineOf(build: () => { text: string; fields: LogFields }): void {
     if (this.fd === null) return;
     // Monotonic: a wall-clock step back would hold the window shut for the step plus a minute.
     const nowMs = performance.now();
@@ -44,6 +49,7 @@ export class AgentLog {
       return;
     }
     this.reportSuppressed();
+    const { text, fields } = build();
     this.write(text, fields);
   }
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Feature } from '../feature';
 import { mapFrame, type Frame } from '../stack/frames';
 import { shortLocation, type AttributionRules } from '../stack/attribution';
-import { AgentLog } from '../log';
+import { AgentLog, type LogFields } from '../log';
 import { observeRejections } from './rejections';
 import { startFloatingDetector, type FloatingDetector } from './floating';
 import { createSiteTable, parseIgnoreRule, siteOf, type IgnoreRule } from './sites';
@@ -42,32 +42,43 @@ export const startPromises: Feature = (context) => {
    * reason.ts). When the rejection kills the process, the line is logged at exit, without the
    * throwing line (Node prints the stack itself right after).
    */
-  let pending: Array<{ entry: RejectionEntry; reason: unknown; isNew: boolean }> = [];
+  let pending: Array<{ entry: RejectionEntry; reason: unknown; isNew: boolean; kept: boolean }> = [];
   let later: NodeJS.Immediate | null = null;
   const logPending = (readStacks: boolean): void => {
     const batch = pending;
     pending = [];
     later = null;
-    for (const { entry, reason, isNew } of batch) {
-      if (readStacks && isNew) rejections.addStack(entry, reason, rules);
-      const at = entry.site !== null ? ` at ${where(entry.site)}` : '';
-      const made = entry.createdAt !== null ? `; the promise was created at ${where(entry.createdAt)}` : '';
-      log.line(`unhandled rejection: ${entry.name}: ${oneLine(entry.message)}${at}${made}`, {
+    for (const { entry, reason, isNew, kept } of batch) {
+      const readStack = readStacks && isNew;
+      if (readStack && kept) rejections.addStack(entry, reason, rules);
+      log.lineOf(() => {
+        // A kind the full table does not keep (a storm of distinct messages): its stack is read
+        // and source-mapped, on the app's thread, only for a line the rate limit lets through.
+        if (readStack && !kept) rejections.addStack(entry, reason, rules);
+        return rejectionLine(entry);
+      });
+    }
+    if (batch.length > 0) context.markDirty();
+  };
+  const rejectionLine = (entry: RejectionEntry): { text: string; fields: LogFields } => {
+    const at = entry.site !== null ? ` at ${where(entry.site)}` : '';
+    const made = entry.createdAt !== null ? `; the promise was created at ${where(entry.createdAt)}` : '';
+    return {
+      text: `unhandled rejection: ${entry.name}: ${oneLine(entry.message)}${at}${made}`,
+      fields: {
         event: 'unhandled-rejection',
         message: entry.message,
         site: entry.site === null ? null : shortLocation(entry.site, cwd),
         createdAt: entry.createdAt === null ? null : shortLocation(entry.createdAt, cwd),
-      });
-    }
-    if (batch.length > 0) context.markDirty();
+      },
+    };
   };
   const stopRejections = observeRejections({
     onUnhandled(reason, promise) {
       stats.unhandledRejections += 1;
       const creation = promise !== null && detector !== null ? detector.creationOf(promise) : null;
       const createdAt = creation === null ? null : siteOf(creation.map(mapFrame), rules);
-      const { entry, isNew } = rejections.add(reason, createdAt);
-      pending.push({ entry, reason, isNew });
+      pending.push({ ...rejections.add(reason, createdAt), reason });
       if (later === null) {
         later = setImmediate(() => logPending(true));
         // Never the reason a process stays alive.

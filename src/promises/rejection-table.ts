@@ -19,8 +19,11 @@ export interface RejectionEntry {
 }
 
 export interface RejectionTable {
-  /** Counts a rejection; `isNew` says its entry was just made (its stack is still to be read). */
-  add(reason: unknown, createdAt: Frame | null): { entry: RejectionEntry; isNew: boolean };
+  /**
+   * Counts a rejection; `isNew` says its entry was just made (its stack is still to be read), and
+   * `kept` that the report holds it (past MAX_REJECTIONS kinds, new ones are only counted).
+   */
+  add(reason: unknown, createdAt: Frame | null): { entry: RejectionEntry; isNew: boolean; kept: boolean };
   /** Reads the reason's stack into its entry: only once Node is done with the reason (see reason.ts). */
   addStack(entry: RejectionEntry, reason: unknown, rules: AttributionRules): void;
   handledLate: number;
@@ -38,15 +41,16 @@ export function createRejectionTable(): RejectionTable {
       const known = entries.get(key);
       if (known !== undefined) {
         known.count += 1;
-        return { entry: known, isNew: false };
+        return { entry: known, isNew: false, kept: true };
       }
       const entry: RejectionEntry = { name: summary.name, message: summary.message, site: null, stack: [], createdAt, count: 1 };
-      if (entries.size < MAX_REJECTIONS) entries.set(key, entry);
+      const kept = entries.size < MAX_REJECTIONS;
+      if (kept) entries.set(key, entry);
       else overflow += 1;
-      return { entry, isNew: true };
+      return { entry, isNew: true, kept };
     },
     addStack(entry, reason, rules) {
-      // Mapping reads source maps: once per distinct rejection, which is rare by nature.
+      // Mapping reads source maps: once per kept kind of rejection (see index.ts for the others).
       entry.stack = reasonStack(reason).map(mapFrame);
       entry.site = entry.stack.find((frame) => isAppFrame(frame, rules)) ?? entry.stack[0] ?? null;
     },
