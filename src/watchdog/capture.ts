@@ -55,7 +55,7 @@ export class StackCapture {
     if (session === null) return;
     this.session = null;
     this.pauses.cancel();
-    session.post('Debugger.resume', () => undefined);
+    postQuietly(session, 'Debugger.resume');
     disconnectQuietly(session);
   }
 
@@ -68,8 +68,9 @@ export class StackCapture {
       if (url) this.scriptUrls.set(scriptId, url);
     });
     session.on('Debugger.paused', (message) => {
-      // Not ours to keep (a late pause): never leave the app paused.
-      if (!this.pauses.deliver(message.params.callFrames)) session.post('Debugger.resume', () => undefined);
+      // Not ours to keep (a late pause): never leave the app paused. It can arrive after end()
+      // disconnected the session, which resumed the thread already.
+      if (!this.pauses.deliver(message.params.callFrames)) postQuietly(session, 'Debugger.resume');
     });
     this.session = session;
     return { session, enabled: post(session, 'Debugger.enable') };
@@ -79,12 +80,31 @@ export class StackCapture {
 function post(session: inspector.Session, method: string, params?: object): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${method} timed out`)), COMMAND_TIMEOUT_MS);
-    session.post(method, params ?? {}, (error) => {
+    try {
+      session.post(method, params ?? {}, (error) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      });
+    } catch (error) {
+      // Disconnected already: no answer will come.
       clearTimeout(timer);
-      if (error) reject(error);
-      else resolve();
-    });
+      reject(error instanceof Error ? error : new Error(String(error)));
+    }
   });
+}
+
+/**
+ * A command nobody waits for the answer of. Never throws: it runs in inspector event listeners,
+ * and a notification still queued when its session disconnected is delivered all the same; Node
+ * turns a listener's throw into a process warning on the app's stderr.
+ */
+export function postQuietly(session: inspector.Session, method: string, params: object = {}): void {
+  try {
+    session.post(method, params, () => undefined);
+  } catch {
+    // Disconnected: the session's end already let go of the thread.
+  }
 }
 
 function disconnectQuietly(session: inspector.Session): void {

@@ -19,7 +19,7 @@
  */
 import * as inspector from 'node:inspector';
 import type { InspectorCallFrame } from '../stack/frames';
-import type { SampleResult } from './capture';
+import { postQuietly, type SampleResult } from './capture';
 import { PauseWaiter, pauseAndRead } from './pause';
 
 const ATTACH_TIMEOUT_MS = 1000;
@@ -67,7 +67,7 @@ export class ThreadConnection {
       this.session.on('NodeWorker.attachedToWorker', (message) => {
         const { sessionId, workerInfo } = message.params;
         // NodeWorker.enable attaches to every worker thread: let go of the others at once.
-        if (!isThreadTitle(workerInfo.title, threadId)) return void this.session.post('NodeWorker.detach', { sessionId }, () => undefined);
+        if (!isThreadTitle(workerInfo.title, threadId)) return postQuietly(this.session, 'NodeWorker.detach', { sessionId });
         clearTimeout(timer);
         this.workerSessionId = sessionId;
         resolve('attached');
@@ -108,9 +108,9 @@ export class ThreadConnection {
     if (workerSessionId !== null) {
       for (const method of ['Debugger.resume', 'Debugger.disable']) {
         const message = JSON.stringify({ id: this.nextId++, method });
-        this.session.post('NodeWorker.sendMessageToWorker', { sessionId: workerSessionId, message }, () => undefined);
+        postQuietly(this.session, 'NodeWorker.sendMessageToWorker', { sessionId: workerSessionId, message });
       }
-      this.session.post('NodeWorker.detach', { sessionId: workerSessionId }, () => undefined);
+      postQuietly(this.session, 'NodeWorker.detach', { sessionId: workerSessionId });
     }
     try {
       this.session.disconnect();
@@ -128,13 +128,19 @@ export class ThreadConnection {
         reject(new Error(`${method} timed out`));
       }, COMMAND_TIMEOUT_MS);
       this.pending.set(id, { resolve, reject, timer });
-      this.session.post('NodeWorker.sendMessageToWorker', { sessionId: workerSessionId, message: JSON.stringify({ id, method }) }, (error) => {
-        if (!error) return;
-        // The thread is gone, or the session was closed: no answer will come.
+      // The thread is gone, or the session was closed: no answer will come.
+      const fail = (error: Error): void => {
         this.pending.delete(id);
         clearTimeout(timer);
         reject(error);
-      });
+      };
+      try {
+        this.session.post('NodeWorker.sendMessageToWorker', { sessionId: workerSessionId, message: JSON.stringify({ id, method }) }, (error) => {
+          if (error) fail(error);
+        });
+      } catch (error) {
+        fail(error as Error);
+      }
     });
   }
 
