@@ -47,7 +47,7 @@ const fixture = (file, extra = {}) => ({ source: path.join(FIXTURES, file), run:
 const scenarios = [
   { name: 'CPU loop in a timer callback', ...fixture('cpu-timer.js') },
   { name: 'regex catastrophic backtracking', ...fixture('regex.js') },
-  { name: 'fs.writeFileSync of 256 MiB', ...fixture('sync-fs.js', { api: 'fs.writeFileSync' }) },
+  { name: 'fs.writeFileSync to a FIFO read late', ...fixture('sync-fs.js', { api: 'fs.writeFileSync' }) },
   { name: 'crypto.pbkdf2Sync', ...fixture('sync-crypto.js', { api: 'crypto.pbkdf2Sync' }) },
   { name: 'zlib.gzipSync of 24 MiB', ...fixture('sync-zlib.js', { api: 'zlib.gzipSync' }) },
   { name: 'child_process.execSync', ...fixture('sync-exec.js', { api: 'child_process.execSync' }) },

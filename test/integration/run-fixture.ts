@@ -2,7 +2,7 @@
  * Runs a fixture app the way a user would: `node --require ./preload fixture`, in a child process,
  * and returns what the user would see.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -34,8 +34,8 @@ export interface RunOptions {
   viaImport?: boolean;
   timeoutMs?: number;
   cwd?: string;
-  /** Called with the child as soon as it is spawned. */
-  onSpawn?: (child: ReturnType<typeof spawn>) => void;
+  /** Called with the child as soon as it is spawned, and the report path it was given. */
+  onSpawn?: (child: ReturnType<typeof spawn>, reportPath: string) => void;
 }
 
 export function tempDir(prefix = 'loopwatch-test-'): string {
@@ -63,7 +63,7 @@ export function runFixture(script: string, options: RunOptions = {}): Promise<Ru
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
-    options.onSpawn?.(child);
+    options.onSpawn?.(child, reportPath);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -86,6 +86,21 @@ export function blockingLine(script: string): number {
   const index = lines.findIndex((line) => line.includes('BLOCKING LINE'));
   if (index < 0) throw new Error(`${script} has no BLOCKING LINE marker`);
   return index + 1;
+}
+
+/**
+ * Sends `signal` to a live process once the report it keeps on disk satisfies `ready` (polled, not
+ * a fixed delay after some output: a loaded machine can take longer to record and write a stall).
+ * At the deadline it is sent anyway, so the test fails on its assertions rather than on a timeout.
+ */
+export function signalWhenReport(child: ChildProcess, reportPath: string, ready: (report: any) => boolean, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): void {
+  const isReady = (): true | null => {
+    const report = readReport(reportPath);
+    return report !== null && ready(report) ? true : null;
+  };
+  void waitFor(isReady, timeoutMs, `the report at ${reportPath}`)
+    .catch(() => undefined)
+    .finally(() => child.kill(signal));
 }
 
 /** Polls until `check` returns a value or the deadline passes; never a fixed sleep. */

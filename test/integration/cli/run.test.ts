@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, blockingLine, tempDir } from '../run-fixture';
+import { FIXTURES, blockingLine, signalWhenReport, tempDir } from '../run-fixture';
 import { CLI, runCli } from './run-cli';
 
 describe('loopwatch run -- <command>', () => {
@@ -25,15 +25,16 @@ describe('loopwatch run -- <command>', () => {
   });
 
   it('forwards SIGTERM to the command, summarizes, and dies of the same signal', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    // A report path of the test's own, to see when the stall is on disk.
+    const reportPath = path.join(tempDir(), 'report.json');
+    const env: NodeJS.ProcessEnv = { ...process.env, LOOPWATCH_REPORT: reportPath };
     delete env.NODE_OPTIONS;
     const cli = spawn(process.execPath, [CLI, 'run', '--', process.execPath, path.join(FIXTURES, 'signal-wait.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    cli.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      // loopwatch keeps the report current within 250 ms of a stall (it adds no signal listener).
-      if (stderr.includes('ready\n') && !cli.killed) setTimeout(() => cli.kill('SIGTERM'), 600);
-    });
+    cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // loopwatch keeps the report current within 250 ms of a stall (it adds no signal listener):
+    // signalled once the stall is on disk, not at a fixed delay a loaded machine can outlast.
+    signalWhenReport(cli, reportPath, (report) => report.sites.some((site: any) => site.line === blockingLine('signal-wait.js')));
     const [code, signal] = (await once(cli, 'close')) as [number | null, NodeJS.Signals | null];
     expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
     expect(stderr).toMatch(/#1 test\/integration\/fixtures\/signal-wait\.js:\d+/);

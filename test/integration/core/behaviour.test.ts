@@ -1,13 +1,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, PRELOAD, blockingLine, runFixture, tempDir, waitFor } from '../run-fixture';
+import { FIXTURES, PRELOAD, blockingLine, runFixture, signalWhenReport, tempDir, waitFor } from '../run-fixture';
 
 const loopwatchLines = (stderr: string): string[] => stderr.split('\n').filter((line) => line.startsWith('loopwatch:'));
+/**
+ * The stall lines of cpu-timer.js's own stall. The heartbeat starts before the app's main module
+ * loads, so a slow start on a loaded machine is a real, extra stall with a line of its own.
+ */
+const CPU_TIMER_SITE = `test/integration/fixtures/cpu-timer.js:${blockingLine('cpu-timer.js')} (spin)`;
+const spinLines = (lines: string[]): string[] => lines.filter((line) => line.endsWith(` at ${CPU_TIMER_SITE}`));
+const spinSite = (report: any): any => report.sites.find((site: any) => site.file === path.join(FIXTURES, 'cpu-timer.js') && site.line === blockingLine('cpu-timer.js'));
 
 describe('the app behaves as without loopwatch', () => {
   it('exits by itself, with the same stdout and exit code', async () => {
-    const [without, withAgent] = await Promise.all([runFixture('idle-exit.js', { withoutAgent: true }), runFixture('idle-exit.js')]);
+    // Thresholds out of reach: a slow start on a loaded machine is a real stall, with a line on
+    // stderr; this test is about exiting, and about loopwatch printing nothing (no warning).
+    const quiet = { LOOPWATCH_THRESHOLD_MS: '600000', LOOPWATCH_HANG_MS: '600000' };
+    const [without, withAgent] = await Promise.all([runFixture('idle-exit.js', { withoutAgent: true }), runFixture('idle-exit.js', { env: quiet })]);
     expect(withAgent.signal).toBeNull();
     expect(withAgent.code).toBe(0);
     expect(withAgent.stdout).toBe(without.stdout);
@@ -23,34 +33,31 @@ describe('the app behaves as without loopwatch', () => {
   });
 
   it('dies of SIGTERM as it would have (no signal listener), with the report on disk already current', async () => {
-    const killSoonAfterReady = (child: import('node:child_process').ChildProcess) => {
+    const killWhenReady = (child: import('node:child_process').ChildProcess) => {
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
-        // The watchdog writes the report within 250 ms of a stall's end.
-        if (stderr.includes('ready\n')) setTimeout(() => child.kill('SIGTERM'), 600);
+        if (stderr.includes('ready\n')) child.kill('SIGTERM');
       });
     };
+    const line = blockingLine('signal-wait.js');
     const [without, withAgent] = await Promise.all([
-      runFixture('signal-wait.js', { withoutAgent: true, onSpawn: killSoonAfterReady }),
-      runFixture('signal-wait.js', { onSpawn: killSoonAfterReady }),
+      runFixture('signal-wait.js', { withoutAgent: true, onSpawn: killWhenReady }),
+      // Killed once the watchdog has written the stall to disk (it does within 250 ms of the stall's end).
+      runFixture('signal-wait.js', { onSpawn: (child, reportPath) => signalWhenReport(child, reportPath, (report) => report.sites.some((site: any) => site.line === line)) }),
     ]);
     expect(without.signal).toBe('SIGTERM');
     expect(withAgent.signal).toBe('SIGTERM');
     expect(withAgent.report.reason).toBe('stall');
-    expect(withAgent.report.sites[0]).toMatchObject({ line: blockingLine('signal-wait.js') });
+    expect(withAgent.report.sites[0]).toMatchObject({ line });
   });
 
   it('SIGTERM in the middle of a long stall, between stack captures: the report on disk holds that stall, where it blocks', async () => {
     const script = 'signal-mid-stall.js';
+    // Killed once the report on disk holds the stall going on, re-sampled (the 4 s stall is far from over then).
+    const resampled = (stall: any): boolean => stall.ongoing === true && stall.site?.line === blockingLine(script) && stall.samples.length > 0 && stall.durationMs > 500;
     const result = await runFixture(script, {
-      onSpawn: (child) => {
-        let stderr = '';
-        child.stderr!.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-          if (stderr.includes('stalling\n')) setTimeout(() => child.kill('SIGTERM'), 1200);
-        });
-      },
+      onSpawn: (child, reportPath) => signalWhenReport(child, reportPath, (report) => report.stalls.some(resampled)),
     });
     expect(result.signal).toBe('SIGTERM');
     expect(result.report.schema).toBe('loopwatch/report@1');
@@ -73,8 +80,9 @@ describe('the app behaves as without loopwatch', () => {
       env: { NODE_OPTIONS: `--require ${PRELOAD}` },
     });
     expect(result.code).toBe(0);
-    expect(loopwatchLines(result.stderr)).toHaveLength(1);
-    expect(result.report.summary.stalls).toBe(1);
+    // One agent: its stall logged and counted once (a second watchdog would log it twice).
+    expect(spinLines(loopwatchLines(result.stderr))).toHaveLength(1);
+    expect(spinSite(result.report)).toMatchObject({ count: 1 });
   });
 
   it('works through --import for ESM-first setups', async () => {
@@ -93,21 +101,25 @@ describe('the app behaves as without loopwatch', () => {
 describe('logging', () => {
   it('writes JSON lines with LOOPWATCH_LOG_FORMAT=json', async () => {
     const result = await runFixture('cpu-timer.js', { env: { LOOPWATCH_LOG_FORMAT: 'json' } });
-    const lines = result.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    const entry = JSON.parse(lines[0]!);
-    expect(entry).toMatchObject({ source: 'loopwatch', event: 'stall', file: path.join(FIXTURES, 'cpu-timer.js'), line: blockingLine('cpu-timer.js'), function: 'spin' });
-    expect(entry.durationMs).toBeGreaterThanOrEqual(580);
+    // Every line is a JSON entry; the fixture's stall is exactly one of them.
+    const entries = result.stderr.trim().split('\n').map((line) => JSON.parse(line));
+    expect(entries.every((each) => each.source === 'loopwatch' && each.event === 'stall'), result.stderr).toBe(true);
+    const spin = entries.filter((each) => each.file === path.join(FIXTURES, 'cpu-timer.js') && each.line === blockingLine('cpu-timer.js'));
+    expect(spin, result.stderr).toHaveLength(1);
+    expect(spin[0]).toMatchObject({ function: 'spin' });
+    expect(spin[0].durationMs).toBeGreaterThanOrEqual(580);
   });
 
   it('appends to a file with LOOPWATCH_LOG=<path>, and is silent with LOOPWATCH_LOG=off', async () => {
     const logFile = path.join(tempDir(), 'loopwatch.log');
     const toFile = await runFixture('cpu-timer.js', { env: { LOOPWATCH_LOG: logFile } });
     expect(toFile.stderr).toBe('');
-    expect(fs.readFileSync(logFile, 'utf8')).toMatch(/^loopwatch: event loop blocked \d+ ms at .*cpu-timer\.js:\d+ \(spin\)\n$/);
+    const logged = fs.readFileSync(logFile, 'utf8');
+    expect(logged).toMatch(/^(loopwatch: event loop blocked \d+ ms .*\n)+$/);
+    expect(spinLines(logged.split('\n')), logged).toHaveLength(1);
     const off = await runFixture('cpu-timer.js', { env: { LOOPWATCH_LOG: 'off' } });
     expect(off.stderr).toBe('');
-    expect(off.report.summary.stalls).toBe(1);
+    expect(spinSite(off.report)).toMatchObject({ count: 1 });
   });
 
   it('rate-limits log lines and stack captures, never the counts', async () => {
@@ -115,12 +127,25 @@ describe('logging', () => {
     expect(result.code).toBe(0);
     const lines = loopwatchLines(result.stderr);
     expect(lines.length).toBeLessThanOrEqual(6);
-    expect(result.report.summary.stalls).toBe(40);
+    // All 40 of the fixture's stalls are counted, plus at most one real start-up stall on a loaded
+    // machine (the heartbeat starts before the app's main module loads).
+    const { stalls } = result.report.summary;
+    expect(stalls).toBeGreaterThanOrEqual(40);
+    expect(stalls).toBeLessThanOrEqual(41);
     const captured = result.report.sites.reduce((sum: number, site: any) => sum + site.count, 0);
     expect(captured).toBeLessThanOrEqual(3);
-    expect(captured + result.report.unattributed.count).toBe(40);
+    expect(captured + result.report.unattributed.count).toBe(stalls);
   });
 });
+
+/**
+ * Without stacks every stall is unattributed, the fixture's 600 ms one included. Starting with an
+ * inspector port open is slow: a real start-up stall (unattributed too) may come before it.
+ */
+function expectTimedWithoutStacks(report: any): void {
+  expect(report.unattributed.count).toBeGreaterThanOrEqual(1);
+  expect(report.stalls.filter((stall: any) => stall.durationMs >= 550), JSON.stringify(report.stalls)).toEqual([expect.objectContaining({ site: null, stack: [] })]);
+}
 
 describe('bad input: one coded warning, the app keeps running', () => {
   it('a bad environment variable', async () => {
@@ -136,7 +161,10 @@ describe('bad input: one coded warning, the app keeps running', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('done\n');
     expect(result.stderr).toMatch(/\[LOOPWATCH_REPORT_UNWRITABLE\]/);
-    expect(loopwatchLines(result.stderr)).toHaveLength(1);
+    // The stall is still logged, once; loopwatch prints no other line of its own.
+    const lines = loopwatchLines(result.stderr);
+    expect(lines.every((line) => line.startsWith('loopwatch: event loop blocked')), result.stderr).toBe(true);
+    expect(spinLines(lines), result.stderr).toHaveLength(1);
   });
 
   it('a debugger port already open (--inspect): durations without stacks', async () => {
@@ -145,7 +173,7 @@ describe('bad input: one coded warning, the app keeps running', () => {
     expect(result.stdout).toBe('done\n');
     expect(result.stderr).toMatch(/\[LOOPWATCH_NO_INSPECTOR\]/);
     expect(result.report.stacks).toBe(false);
-    expect(result.report.unattributed.count).toBe(1);
+    expectTimedWithoutStacks(result.report);
   });
 
   it('a Node.js build without the inspector: durations without stacks', async () => {
@@ -156,7 +184,7 @@ describe('bad input: one coded warning, the app keeps running', () => {
     expect(result.stderr).toMatch(/\[LOOPWATCH_NO_INSPECTOR\].*this Node\.js build has no inspector/);
     expect(result.stderr.match(/\[LOOPWATCH_\w+\]/g)).toHaveLength(1);
     expect(result.report.stacks).toBe(false);
-    expect(result.report.unattributed.count).toBe(1);
+    expectTimedWithoutStacks(result.report);
   });
 
   it('writes the report with owner-only permissions', async () => {

@@ -1,6 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { blockingLine, readReport, runFixture } from '../run-fixture';
+import { blockingLine, readReport, runFixture, signalWhenReport } from '../run-fixture';
 
 describe('faults', () => {
   it('a very deep stack: bounded in the report, the blocking line still named', async () => {
@@ -14,10 +13,11 @@ describe('faults', () => {
 
   it('SIGTERM in the middle of a stall storm: dies of it at once, and the report on disk is valid JSON', async () => {
     const result = await runFixture('many-stalls.js', {
-      onSpawn: (child: ChildProcess) => {
-        // many-stalls.js blocks 130 ms, 40 times, 15 ms apart, from 50 ms after start.
-        setTimeout(() => child.kill('SIGTERM'), 1500);
-      },
+      // many-stalls.js blocks 130 ms, 40 times, 15 ms apart, from 50 ms after start. Signalled once
+      // the report on disk holds 3 stalls (at most one of them the app's slow start on a loaded
+      // machine): the storm is under way, and lasts seconds more. A fixed delay after spawn could
+      // come before the first stall was written.
+      onSpawn: (child, reportPath) => signalWhenReport(child, reportPath, (report) => report.summary.stalls >= 3),
     });
     expect(result.signal).toBe('SIGTERM');
     const report = readReport(result.reportPath);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, runFixture } from '../run-fixture';
+import { FIXTURES, blockingLine, runFixture } from '../run-fixture';
 
 const lineOf = (marker: string): number =>
   fs.readFileSync(path.join(FIXTURES, 'two-phase.js'), 'utf8').split('\n').findIndex((line) => line.includes(marker)) + 1;
@@ -39,6 +39,7 @@ describe('signals the app handles itself', () => {
     expect(withAgent.code).toBe(3);
     expect(withAgent.signal).toBeNull();
     expect(withAgent.stderr).toContain('app handled SIGTERM');
-    expect(withAgent.report.summary.stalls).toBe(1);
+    // The fixture's stall, once (a slow start on a loaded machine can add a real one before it).
+    expect(withAgent.report.sites).toContainEqual(expect.objectContaining({ file: path.join(FIXTURES, 'signal-handler.js'), line: blockingLine('signal-handler.js'), count: 1 }));
   });
 });

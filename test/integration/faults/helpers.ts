@@ -20,12 +20,12 @@ export async function runHeld(script: string, options: RunOptions, whileHeld: (h
   const result = await runFixture(script, {
     ...options,
     env: { ...options.env, HOLD: '1' },
-    onSpawn: (child) => {
+    onSpawn: (child, reportPath) => {
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      options.onSpawn?.(child);
+      options.onSpawn?.(child, reportPath);
       whileHeld({ child, stdout: () => stdout, stderr: () => stderr })
         .catch((error: unknown) => (outcome.failure = error))
         .finally(() => {

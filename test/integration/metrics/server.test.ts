@@ -5,6 +5,13 @@ import { blockingLine, runFixture, waitFor } from '../run-fixture';
 import { announcedPort, families, freePort, httpGet, parseSamples, value, type Sample } from './scrape';
 
 const SITE = `test/integration/fixtures/metrics-stalls.js:${blockingLine('metrics-stalls.js')}`;
+/**
+ * Far enough along for the assertions: three stalls counted in all, one at least at the fixture's
+ * line. Not "three at the line": a capture can lose the race (that stall is `unattributed`). Not
+ * "exactly three": a loaded machine can add a real start-up stall of its own.
+ */
+const stalled = (samples: Sample[]): boolean =>
+  (value(samples, 'loopwatch_eventloop_stall_seconds_count') ?? 0) >= 3 && (value(samples, 'loopwatch_eventloop_stalls_total', { site: SITE }) ?? 0) >= 1;
 
 /** Runs the stalling fixture with a /metrics port, hands its stderr and port to `use`, then kills it. */
 async function withServingFixture(use: (port: number) => Promise<void>): Promise<void> {
@@ -39,9 +46,8 @@ async function scrapeUntil(port: number, done: (samples: Sample[]) => boolean): 
 describe('/metrics', () => {
   it('shows every family with live values after the app stalled', async () => {
     await withServingFixture(async (port) => {
-      // The fixture's three stalls at its line. A loaded machine can add real ones (slow startup), and
-      // a capture can lose the race (`unattributed`): counts are checked as lower bounds and sums.
-      const { body, samples } = await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_stalls_total', { site: SITE }) ?? 0) >= 3);
+      // Counts are checked as lower bounds and sums (see `stalled`).
+      const { body, samples } = await scrapeUntil(port, stalled);
       expect(families(body).sort()).toEqual(
         [
           'loopwatch_eventloop_stalls_total',
@@ -61,7 +67,7 @@ describe('/metrics', () => {
           'loopwatch_info',
         ].sort(),
       );
-      // Three 250 ms stalls: each is in the histogram and in the per-site blocked time.
+      // Three 600 ms stalls: each is in the histogram; the site's blocked time holds a whole one at least.
       const count = value(samples, 'loopwatch_eventloop_stall_seconds_count')!;
       expect(count).toBeGreaterThanOrEqual(3);
       // Nothing shorter than the 100 ms threshold is a stall; every stall is in the histogram.
@@ -69,7 +75,7 @@ describe('/metrics', () => {
       expect(value(samples, 'loopwatch_eventloop_stall_seconds_bucket', { le: '+Inf' })).toBe(count);
       const sum = (name: string) => samples.filter((s) => s.name === name).reduce((total, s) => total + s.value, 0);
       expect(sum('loopwatch_eventloop_stalls_total')).toBe(count);
-      expect(value(samples, 'loopwatch_eventloop_blocked_seconds_total', { site: SITE })).toBeGreaterThanOrEqual(0.6);
+      expect(value(samples, 'loopwatch_eventloop_blocked_seconds_total', { site: SITE })).toBeGreaterThanOrEqual(0.55);
       expect(sum('loopwatch_eventloop_blocked_seconds_total')).toBeCloseTo(value(samples, 'loopwatch_eventloop_stall_seconds_sum')!, 6);
       expect(value(samples, 'loopwatch_eventloop_time_seconds_total', { state: 'active' })).toBeGreaterThanOrEqual(0.6);
       expect(value(samples, 'loopwatch_info', { mode: 'production' })).toBe(1);
@@ -84,7 +90,7 @@ describe('/metrics', () => {
       const { samples } = await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_delay_max_seconds') ?? 0) >= 0.2);
       expect(value(samples, 'loopwatch_eventloop_delay_max_seconds')).toBeLessThan(1);
       // Once the stalls are over, a later scrape only sees an idle loop.
-      await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_stalls_total', { site: SITE }) ?? 0) >= 3);
+      await scrapeUntil(port, stalled);
       await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_delay_max_seconds') ?? 1) < 0.1);
     });
   });

@@ -34,16 +34,23 @@ describe('a stall inside a native sync call', () => {
     const result = await runFixture('sync-then-cpu.js', { env: { LOOPWATCH_MAX_CAPTURES_PER_MIN: '1' } });
     expect(result.code).toBe(0);
     const stalls: any[] = result.report.stalls;
-    const syncStall = stalls.find((stall) => stall.api === 'crypto.pbkdf2Sync');
-    expect(syncStall.site.line).toBe(markedLine('sync-then-cpu.js', 'SYNC LINE'));
-    // The only capture allowed goes to the CPU stall, unless a stall of some other cause (a slow
-    // start-up on a cold machine) took it first: never to the stall inside pbkdf2Sync.
-    const captured = stalls.filter((stall) => stall.captureMs !== undefined);
-    expect(captured).toHaveLength(1);
-    expect(captured[0].api).toBeNull();
-    const cpuStall = stalls.find((stall) => stall.site?.line === blockingLine('sync-then-cpu.js'));
-    const otherCaptured = captured[0] !== cpuStall;
-    if (!otherCaptured) expect(cpuStall.captureMs).toBeDefined();
-    else expect(stalls.length).toBeGreaterThanOrEqual(3);
+    const syncStall = stalls.find((stall) => stall.api === 'child_process.execFileSync');
+    expect(syncStall?.site.line, JSON.stringify(stalls)).toBe(markedLine('sync-then-cpu.js', 'SYNC LINE'));
+    expect(syncStall.captureMs).toBeUndefined();
+    // Told apart by time: the CPU stall comes after the sync call's, and may have no stack.
+    const after = (stall: any): boolean => Date.parse(stall.at) > Date.parse(syncStall.at);
+    const cpuStall = stalls.find((stall) => stall !== syncStall && after(stall));
+    expect(cpuStall, JSON.stringify(stalls)).toBeDefined();
+    // A capture attempt spends the budget whether or not a stack comes back (see the watchdog's
+    // noStackReason texts). Before the sync call, only a slow start on a loaded machine can stall.
+    const spent = (stall: any): boolean => stall.captureMs !== undefined || /^(stack capture failed|the loop turned before)/.test(stall.noStackReason ?? '');
+    const spentBefore = stalls.filter((stall) => stall !== syncStall && !after(stall) && spent(stall));
+    if (spentBefore.length === 0) {
+      // The claim: the one capture allowed is still there for the CPU stall.
+      expect(cpuStall).toMatchObject({ site: { line: blockingLine('sync-then-cpu.js') }, captureMs: expect.any(Number) });
+    } else {
+      // That start-up stall took it: nothing is left for the CPU stall, whatever the sync call did.
+      expect(cpuStall.captureMs, JSON.stringify(stalls)).toBeUndefined();
+    }
   });
 });
