@@ -107,10 +107,11 @@ export function start(overrides: Partial<Options> = {}): Agent {
       sendSections();
       watchdog?.flush(true);
     });
-  // Only a report needs flushing; without one, exit stays as fast as without loopwatch (one
-  // Atomics.load: is the watchdog attached to a worker thread that is stuck right now?).
+  // Only a report needs flushing; without one, exit stays as fast as without loopwatch (two
+  // Atomics loads: is the watchdog attached to a worker thread that is stuck right now, and are
+  // there suppressed log lines to tell?).
   const needsFlush = options.report !== null;
-  const onExitWithoutReport = (): void => watchdog?.releaseThreads();
+  const onExitWithoutReport = (): void => guard(() => watchdog?.exitWithoutReport());
   process.on('exit', needsFlush ? onExit : onExitWithoutReport);
   // No SIGTERM/SIGINT listener: one would replace "die on signal", and a main thread blocked in a
   // native call could then not be killed at all. The watchdog keeps the report on disk current

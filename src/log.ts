@@ -12,10 +12,33 @@ export interface LogFields {
   [key: string]: string | number | boolean | null | undefined;
 }
 
+/** Lines the rate limit swallowed that no notice has told yet. */
+export interface SuppressedCount {
+  add(): void;
+  /** The count, reset to zero: whoever takes it tells it. */
+  take(): number;
+}
+
+export function localCount(): SuppressedCount {
+  let count = 0;
+  return {
+    add: () => void (count += 1),
+    take: () => {
+      const taken = count;
+      count = 0;
+      return taken;
+    },
+  };
+}
+
+/** The count in shared memory, for two threads that may tell it (see SUPPRESSED_LINES_INDEX). */
+export function sharedCount(view: Int32Array, index: number): SuppressedCount {
+  return { add: () => void Atomics.add(view, index, 1), take: () => Atomics.exchange(view, index, 0) };
+}
+
 export class AgentLog {
   private fd: number | null;
   private readonly limiter: RateLimiter;
-  private suppressed = 0;
   private noticeTimer: NodeJS.Timeout | null = null;
 
   /**
@@ -28,6 +51,7 @@ export class AgentLog {
     linesPerMinute: number,
     private readonly onFileError: (message: string) => void,
     private readonly lines = 'stall',
+    private readonly suppressed: SuppressedCount = localCount(),
   ) {
     this.limiter = new RateLimiter(linesPerMinute, 60_000);
     this.fd = this.open();
@@ -44,7 +68,7 @@ export class AgentLog {
     // Monotonic: a wall-clock step back would hold the window shut for the step plus a minute.
     const nowMs = performance.now();
     if (!this.limiter.tryTake(nowMs)) {
-      this.suppressed += 1;
+      this.suppressed.add();
       this.scheduleNotice(nowMs);
       return;
     }
@@ -59,9 +83,9 @@ export class AgentLog {
    * must not vanish without a word.
    */
   reportSuppressed(): void {
-    if (this.suppressed === 0 || this.fd === null) return;
-    const count = this.suppressed;
-    this.suppressed = 0;
+    if (this.fd === null) return;
+    const count = this.suppressed.take();
+    if (count === 0) return;
     this.write(`${count} ${this.lines} line(s) suppressed by the rate limit (LOOPWATCH_LOG_PER_MIN)`, { event: 'suppressed', count });
   }
 

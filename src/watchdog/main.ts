@@ -9,6 +9,7 @@ import type { Options } from '../options';
 import type { WarningCode } from '../codes';
 import type { StallEvent } from '../feature';
 import { watchWorkerExits } from '../threads/exits';
+import { AgentLog, sharedCount } from '../log';
 import {
   BEAT_INDEX,
   EXITING_INDEX,
@@ -18,6 +19,7 @@ import {
   REGISTRY_BYTES,
   REGISTRY_KEY,
   SHARED_BYTES,
+  SUPPRESSED_LINES_INDEX,
   SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
   WATCHDOG_MARK,
@@ -45,9 +47,11 @@ export interface Watchdog {
   flush(final: boolean): void;
   /**
    * At exit without a report: lets go of app worker threads the watchdog is still capturing (a
-   * final flush), and only then; otherwise returns at once.
+   * final flush), and only then; and tells the stall lines the log's rate limit swallowed since
+   * the last notice (the final flush is where the watchdog tells them itself). Otherwise returns
+   * at once: two Atomics loads.
    */
-  releaseThreads(): void;
+  exitWithoutReport(): void;
   post(message: ToWatchdog): void;
   /** One Int32 the sync-API wrappers write the running API's number into (see SYNC_CALL_INDEX). */
   readonly syncCallSlot: Int32Array;
@@ -132,9 +136,15 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
   const watchdog: Watchdog = {
     post,
     syncCallSlot: new Int32Array(shared, SYNC_CALL_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
-    releaseThreads() {
+    exitWithoutReport() {
       Atomics.store(flags, EXITING_INDEX, 1);
       if (Atomics.load(flags, THREAD_SESSIONS_INDEX) > 0) watchdog.flush(true);
+      if (Atomics.load(flags, SUPPRESSED_LINES_INDEX) > 0) {
+        // The watchdog's own log, reopened here: same destination, format and shared count.
+        const log = new AgentLog(options.log, options.logFormat, 0, () => undefined, 'stall', sharedCount(flags, SUPPRESSED_LINES_INDEX));
+        log.reportSuppressed();
+        log.close();
+      }
     },
     flush(final) {
       if (!alive) return;

@@ -40,6 +40,11 @@ export const SYNC_CALL_INDEX = 7;
  * this; with sequentially consistent Atomics one of them sees the other.
  */
 export const EXITING_INDEX = 8;
+/**
+ * Int32 slot: stall log lines the rate limit swallowed and no notice has told yet. Shared, so that
+ * at exit without a report (no flush, where the watchdog tells them itself) the main thread can.
+ */
+export const SUPPRESSED_LINES_INDEX = 9;
 
 /** Marks the watchdog's own worker so the preload never starts an agent inside it. */
 export const WATCHDOG_MARK = '__loopwatchWatchdog';

@@ -19,6 +19,7 @@ import {
   HEARTBEAT_MS,
   POLL_MS,
   READY_INDEX,
+  SUPPRESSED_LINES_INDEX,
   SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
   nsToMs,
@@ -33,7 +34,7 @@ import type { SlowCall } from '../feature';
 import { siteOf, shortLocation, type AttributionRules } from '../stack/attribution';
 import { StallAggregate, type StallRecord } from '../report/aggregate';
 import { buildReport, writeReportFile, type ReportContext } from '../report/report';
-import { AgentLog } from '../log';
+import { AgentLog, sharedCount } from '../log';
 import { expandPath } from '../options';
 import type { WarningCode } from '../codes';
 
@@ -118,8 +119,13 @@ function processExiting(): boolean {
   return exiting || Atomics.load(flags, EXITING_INDEX) === 1;
 }
 const warnedOnce = new Set<string>();
-const log = new AgentLog(options.log, options.logFormat, options.logLinesPerMinute, (message) =>
-  warn('LOOPWATCH_LOG_UNWRITABLE', message),
+const log = new AgentLog(
+  options.log,
+  options.logFormat,
+  options.logLinesPerMinute,
+  (message) => warn('LOOPWATCH_LOG_UNWRITABLE', message),
+  'stall',
+  sharedCount(flags, SUPPRESSED_LINES_INDEX),
 );
 
 let sections: Record<string, unknown> = {};
