@@ -107,9 +107,8 @@ export function start(overrides: Partial<Options> = {}): Agent {
       sendSections();
       watchdog?.flush(true);
     });
-  // Only a report needs flushing; without one, exit stays as fast as without loopwatch (two
-  // Atomics loads: is the watchdog attached to a worker thread that is stuck right now, and are
-  // there suppressed log lines to tell?).
+  // Only a report needs flushing; without one, exit stays as fast as without loopwatch, unless
+  // the exit ends a stall (see Watchdog.exitWithoutReport).
   const needsFlush = options.report !== null;
   const onExitWithoutReport = (): void => guard(() => watchdog?.exitWithoutReport());
   process.on('exit', needsFlush ? onExit : onExitWithoutReport);

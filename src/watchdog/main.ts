@@ -46,10 +46,10 @@ export interface Watchdog {
   /** Blocks until the worker has written the report (bounded). `final` also closes a stall in progress. */
   flush(final: boolean): void;
   /**
-   * At exit without a report: lets go of app worker threads the watchdog is still capturing (a
-   * final flush), and only then; and tells the stall lines the log's rate limit swallowed since
-   * the last notice (the final flush is where the watchdog tells them itself). Otherwise returns
-   * at once: two Atomics loads.
+   * At exit without a report: a final flush only when the exit ends a stall (so it is logged) or
+   * the watchdog is capturing an app worker thread (so it lets go); and tells the stall lines the
+   * log's rate limit swallowed since the last notice (a flush is where the watchdog tells them
+   * itself). Otherwise returns at once: a clock read and a few Atomics loads.
    */
   exitWithoutReport(): void;
   post(message: ToWatchdog): void;
@@ -138,7 +138,11 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     syncCallSlot: new Int32Array(shared, SYNC_CALL_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
     exitWithoutReport() {
       Atomics.store(flags, EXITING_INDEX, 1);
-      if (Atomics.load(flags, THREAD_SESSIONS_INDEX) > 0) watchdog.flush(true);
+      // A stall that the exit itself ends (a script's last sync work) is measured by nobody else:
+      // flush, so the watchdog logs it, with the stack it caught. Not before the watchdog is up
+      // (it would have no stack, and a flush would wait for it to boot).
+      const exitEndsStall = nsToMs(process.hrtime.bigint() - lastBeat) - HEARTBEAT_MS >= options.thresholdMs && Atomics.load(flags, READY_INDEX) === 1;
+      if (exitEndsStall || Atomics.load(flags, THREAD_SESSIONS_INDEX) > 0) watchdog.flush(true);
       if (Atomics.load(flags, SUPPRESSED_LINES_INDEX) > 0) {
         // The watchdog's own log, reopened here: same destination, format and shared count.
         const log = new AgentLog(options.log, options.logFormat, 0, () => undefined, 'stall', sharedCount(flags, SUPPRESSED_LINES_INDEX));

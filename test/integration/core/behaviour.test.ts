@@ -110,6 +110,16 @@ describe('logging', () => {
     expect(spin[0].durationMs).toBeGreaterThanOrEqual(580);
   });
 
+  it('logs a stall that the exit ends, without a report too (no report, no exit flush otherwise)', async () => {
+    // cpu-timer.js exits right after its 600 ms spin: only the exit measures that stall.
+    for (const report of [undefined, 'default']) {
+      const env = report === undefined ? { LOOPWATCH_REPORT: undefined } : {};
+      const result = await runFixture('cpu-timer.js', { env });
+      expect(result.code).toBe(0);
+      expect(spinLines(loopwatchLines(result.stderr)), `LOOPWATCH_REPORT ${report ?? 'unset'}; stderr:\n${result.stderr}`).toHaveLength(1);
+    }
+  });
+
   it('appends to a file with LOOPWATCH_LOG=<path>, and is silent with LOOPWATCH_LOG=off', async () => {
     const logFile = path.join(tempDir(), 'loopwatch.log');
     const toFile = await runFixture('cpu-timer.js', { env: { LOOPWATCH_LOG: logFile } });
