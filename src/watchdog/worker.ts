@@ -31,7 +31,7 @@ import {
 } from './shared';
 import { keptFrames, mapFrame, toFrames } from '../stack/frames';
 import type { SlowCall } from '../feature';
-import { siteOf, shortLocation, type AttributionRules } from '../stack/attribution';
+import { isAppFrame, siteOf, shortLocation, type AttributionRules } from '../stack/attribution';
 import { StallAggregate, type StallRecord } from '../report/aggregate';
 import { buildReport, writeReportFile, type ReportContext } from '../report/report';
 import { AgentLog, sharedCount } from '../log';
@@ -256,6 +256,12 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
         stall.noStackReason = undefined;
       } else {
         stall.samples.push({ atMs: Math.round(elapsedMs), stack });
+        // The first stack caught the thread outside the app's code (in Node's own tick processing,
+        // between two callbacks of one long turn): a later one inside it names the line instead.
+        if (site !== null && isAppFrame(site, rules) && (stall.site === null || !isAppFrame(stall.site, rules))) {
+          stall.site = site;
+          stall.stack = stack;
+        }
       }
     })
     .catch((error: unknown) => {

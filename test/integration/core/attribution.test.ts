@@ -35,6 +35,15 @@ describe('the blocking line is named exactly', () => {
     expect(site.suggestion).toContain('(a+)+');
   });
 
+  it('a stall whose first stack has no app frame (a library working before it calls back): a later sample names the app line', async () => {
+    const app = path.join(FIXTURES, 'late-app-frame', 'app.js');
+    const result = await runFixture(app, { env: { LOOPWATCH_APP_PATHS: app } });
+    expect(result.code, result.stderr).toBe(0);
+    const stall = result.report.stalls.find((each: any) => each.durationMs >= 700);
+    expect(stall?.site, JSON.stringify(result.report.stalls.map((each: any) => [each.durationMs, each.site]))).toMatchObject({ file: app, line: blockingLine(app) });
+    expect(result.report.sites.map((site: any) => site.file)).not.toContain(path.join(FIXTURES, 'late-app-frame', 'lib.js'));
+  });
+
   it('an ES module that blocks after a top-level await', async () => {
     await expectSite('esm-after-await.mjs', { file: path.join(FIXTURES, 'esm-after-await.mjs'), line: blockingLine('esm-after-await.mjs'), fn: 'crunch' });
   });
