@@ -1,22 +1,24 @@
 /**
- * The advice for report sites, memoized: the watchdog rebuilds the report after every batch of
- * stalls, and a site's advice only changes when what blocked there changes.
+ * The advice for report sites, memoized per site: the watchdog rebuilds the report after every
+ * batch of stalls, and a site's advice only changes when what blocked there changes. Kept beside
+ * the site record itself (a WeakMap), so the memo lives exactly as long as the site stays in the
+ * aggregate: bounded by LOOPWATCH_MAX_SITES whatever its value, and never recomputed for a site
+ * that is still there (a fixed-size cache smaller than the site table recomputed every one of
+ * them on every rebuild).
  */
 import { suggest } from './suggest';
 import { diskSources } from './source';
 import type { AdviceSite } from './types';
 
-/** A little over LOOPWATCH_MAX_SITES' default, so a full site table stays cached. */
-const MAX_ENTRIES = 1200;
-const cache = new Map<string, string>();
+const memo = new WeakMap<AdviceSite, { key: string; advice: string }>();
 
 export function siteSuggestion(site: AdviceSite): string {
   const top = site.stack[0];
+  // What the advice depends on: a worse stall at the same line can change the API, kind or stack.
   const key = `${site.file}:${site.line}:${site.function}:${site.api ?? ''}:${site.kind}:${top !== undefined ? `${top.file}:${top.line}` : ''}`;
-  const known = cache.get(key);
-  if (known !== undefined) return known;
+  const known = memo.get(site);
+  if (known?.key === key) return known.advice;
   const advice = suggest(site, diskSources);
-  if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
-  cache.set(key, advice);
+  memo.set(site, { key, advice });
   return advice;
 }
