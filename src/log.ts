@@ -119,7 +119,10 @@ export class AgentLog {
     if (this.destination === 'off') return null;
     if (this.destination === 'stderr') return 2;
     try {
-      return fs.openSync(this.destination, 'a', 0o600);
+      // Non-blocking: a FIFO with no reader would otherwise block the opening thread for good (the
+      // main thread at exit, see tellSuppressedLines); this way it fails at once, to stderr.
+      const { O_WRONLY, O_APPEND, O_CREAT, O_NONBLOCK } = fs.constants;
+      return fs.openSync(this.destination, O_WRONLY | O_APPEND | O_CREAT | (O_NONBLOCK ?? 0), 0o600);
     } catch (error) {
       this.onFileError(`cannot open LOOPWATCH_LOG=${this.destination} (${(error as Error).message}); logging to stderr`);
       return 2;

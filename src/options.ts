@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { WarningCode } from './codes';
 
 export type Mode = 'off' | 'production' | 'debug';
@@ -193,8 +194,8 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     mode,
     thresholdMs,
     hangMs,
-    report: raw('LOOPWATCH_REPORT') ?? DEFAULTS.report,
-    log: raw('LOOPWATCH_LOG') ?? DEFAULTS.log,
+    report: absolute(raw('LOOPWATCH_REPORT') ?? DEFAULTS.report),
+    log: logDestination(raw('LOOPWATCH_LOG') ?? DEFAULTS.log),
     logFormat: choice('LOOPWATCH_LOG_FORMAT', ['text', 'json'] as const, DEFAULTS.logFormat),
     appPaths: (raw('LOOPWATCH_APP_PATHS') ?? '')
       .split(',')
@@ -230,6 +231,18 @@ function validIgnoreEntry(entry: string): boolean {
 /** Replaces `{pid}` so children that inherit the environment do not overwrite each other's report. */
 export function expandPath(template: string, pid: number): string {
   return template.split('{pid}').join(String(pid));
+}
+
+/**
+ * Resolved once, against the directory the app started in: the watchdog writes the report all
+ * along and an app that calls process.chdir() must not send it elsewhere halfway.
+ */
+function absolute<T extends string | null>(file: T): T {
+  return (file === null ? null : path.resolve(file)) as T;
+}
+
+function logDestination(value: string): string {
+  return value === 'stderr' || value === 'off' ? value : absolute(value);
 }
 
 function truncate(value: string): string {

@@ -83,7 +83,8 @@ export function buildReport(
       totalMs: round(aggregate.unattributed.totalMs),
       maxMs: round(aggregate.unattributed.maxMs),
     },
-    stalls: stalls.map((stall) => ({ ...stall, durationMs: round(stall.durationMs) })),
+    // Rounded alike: a stall that lasted exactly its sync call still reads as no shorter than it.
+    stalls: stalls.map((stall) => ({ ...stall, durationMs: round(stall.durationMs), ...(stall.apiCallMs !== undefined ? { apiCallMs: round(stall.apiCallMs) } : {}) })),
   };
 }
 

@@ -19,6 +19,7 @@ import {
   REGISTRY_BYTES,
   REGISTRY_KEY,
   SHARED_BYTES,
+  MAIN_STALLS_RECORDED_INDEX,
   SUPPRESSED_LINES_INDEX,
   SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
@@ -64,6 +65,8 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
   const beats = new BigInt64Array(shared);
   const flags = new Int32Array(shared);
   let lastBeat = process.hrtime.bigint();
+  /** Stalls posted to the watchdog; compared with MAIN_STALLS_RECORDED_INDEX at exit. */
+  let stallsPosted = 0;
   Atomics.store(beats, BEAT_INDEX, lastBeat);
 
   // Before the app runs: every worker it creates inherits the registry (see REGISTRY_KEY).
@@ -124,7 +127,10 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     lastBeat = now;
     Atomics.store(beats, BEAT_INDEX, now);
     if (latenessMs < options.thresholdMs) return;
-    if (alive) post({ type: 'stall', durationMs: latenessMs, endNs: String(now) });
+    if (alive) {
+      post({ type: 'stall', durationMs: latenessMs, endNs: String(now) });
+      stallsPosted += 1;
+    }
     // Without the watchdog there is no stack, but the duration is measured here: stall counts and
     // durations keep flowing to the metrics.
     else hooks.onStall?.({ durationMs: latenessMs, site: null, api: null, kind: 'unknown', threadId: 0 });
@@ -133,22 +139,31 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
   heartbeat.unref();
 
   let flushSeq = 0;
+  /**
+   * The stall lines the log's rate limit swallowed and no notice told yet, told from this thread at
+   * exit: through the watchdog's own log destination and format, and the shared count (whoever
+   * takes it tells it). A file opened non-blocking: a FIFO with no reader fails at once, to stderr.
+   */
+  const tellSuppressedLines = (): void => {
+    if (Atomics.load(flags, SUPPRESSED_LINES_INDEX) === 0) return;
+    const log = new AgentLog(options.log, options.logFormat, 0, () => undefined, 'stall', sharedCount(flags, SUPPRESSED_LINES_INDEX));
+    log.reportSuppressed();
+    log.close();
+  };
   const watchdog: Watchdog = {
     post,
     syncCallSlot: new Int32Array(shared, SYNC_CALL_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
     exitWithoutReport() {
       Atomics.store(flags, EXITING_INDEX, 1);
-      // A stall that the exit itself ends (a script's last sync work) is measured by nobody else:
-      // flush, so the watchdog logs it, with the stack it caught. Not before the watchdog is up
-      // (it would have no stack, and a flush would wait for it to boot).
-      const exitEndsStall = nsToMs(process.hrtime.bigint() - lastBeat) - HEARTBEAT_MS >= options.thresholdMs && Atomics.load(flags, READY_INDEX) === 1;
-      if (exitEndsStall || Atomics.load(flags, THREAD_SESSIONS_INDEX) > 0) watchdog.flush(true);
-      if (Atomics.load(flags, SUPPRESSED_LINES_INDEX) > 0) {
-        // The watchdog's own log, reopened here: same destination, format and shared count.
-        const log = new AgentLog(options.log, options.logFormat, 0, () => undefined, 'stall', sharedCount(flags, SUPPRESSED_LINES_INDEX));
-        log.reportSuppressed();
-        log.close();
-      }
+      // A stall that the exit itself ends (a script's last sync work) is measured by nobody else,
+      // and one measured just before (the script's last callback returned, then the heartbeat ran)
+      // may not be recorded yet: flush, so the watchdog logs it, with the stack it caught. Not
+      // before the watchdog is up (it would have no stack, and a flush would wait for it to boot).
+      const exitEndsStall = nsToMs(process.hrtime.bigint() - lastBeat) - HEARTBEAT_MS >= options.thresholdMs;
+      const stallUnrecorded = stallsPosted > Atomics.load(flags, MAIN_STALLS_RECORDED_INDEX);
+      const stallToLog = (exitEndsStall || stallUnrecorded) && Atomics.load(flags, READY_INDEX) === 1;
+      if (stallToLog || Atomics.load(flags, THREAD_SESSIONS_INDEX) > 0) watchdog.flush(true);
+      else tellSuppressedLines();
     },
     flush(final) {
       if (!alive) return;
@@ -163,6 +178,8 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
         Atomics.wait(flags, FLUSH_ACK_INDEX, acked, deadline - Date.now());
         acked = Atomics.load(flags, FLUSH_ACK_INDEX);
       }
+      // The final flush is where the watchdog tells them; if it did not answer in time, we do.
+      if (final) tellSuppressedLines();
     },
     stop() {
       stopping = true;

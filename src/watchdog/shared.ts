@@ -16,7 +16,7 @@ export const POLL_MS = 10;
  * heartbeat (process.hrtime.bigint(), monotonic and the same clock in every thread). The Int32 view
  * holds the exit handshake: the worker stores the flush sequence it finished and notifies.
  */
-export const SHARED_BYTES = 40;
+export const SHARED_BYTES = 48;
 export const BEAT_INDEX = 0;
 export const FLUSH_ACK_INDEX = 4;
 /** Int32 slot the worker sets to 1 once it is up: a flush waits longer for a worker still booting. */
@@ -45,6 +45,13 @@ export const EXITING_INDEX = 8;
  * at exit without a report (no flush, where the watchdog tells them itself) the main thread can.
  */
 export const SUPPRESSED_LINES_INDEX = 9;
+/**
+ * Int32 slot: how many of the main thread's measured stalls the watchdog has recorded (logged,
+ * counted). At exit without a report, a stall the main thread posted and the watchdog has not
+ * recorded yet (its message still queued, or its capture in flight) needs the flush handshake,
+ * or it is lost with the process.
+ */
+export const MAIN_STALLS_RECORDED_INDEX = 10;
 
 /** Marks the watchdog's own worker so the preload never starts an agent inside it. */
 export const WATCHDOG_MARK = '__loopwatchWatchdog';

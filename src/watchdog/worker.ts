@@ -19,6 +19,7 @@ import {
   HEARTBEAT_MS,
   POLL_MS,
   READY_INDEX,
+  MAIN_STALLS_RECORDED_INDEX,
   SUPPRESSED_LINES_INDEX,
   SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
@@ -258,7 +259,9 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
         stall.samples.push({ atMs: Math.round(elapsedMs), stack });
         // The first stack caught the thread outside the app's code (in Node's own tick processing,
         // between two callbacks of one long turn): a later one inside it names the line instead.
+        // The first stack stays in the samples: where that part of the stall went.
         if (site !== null && isAppFrame(site, rules) && (stall.site === null || !isAppFrame(stall.site, rules))) {
+          stall.samples.unshift({ atMs: Math.round(stall.detectedAfterMs), stack: stall.stack });
           stall.site = site;
           stall.stack = stack;
         }
@@ -288,8 +291,9 @@ function onHang(watched: Watched, stall: OpenStall, elapsedMs: number): void {
     // A worker thread ended by terminate() looks hung forever: only a thread the inspector still
     // lists is reported (without an inspector, worker-thread hangs are not reported at all).
     if (watched !== main && (watched.capture === null || watched.gone === true || !threads.has(watched.threadId))) return;
+    const inApi = currentSyncApi(watched);
     writeReport('hang', ongoing(watched, process.hrtime.bigint()));
-    const line = hangLine({ elapsedMs, threadId: watched.threadId, inApi: currentSyncApi(watched), site: stall.site, reportPath }, data.cwd);
+    const line = hangLine({ elapsedMs, threadId: watched.threadId, inApi, site: stall.site, reportPath }, data.cwd);
     log.always(line.text, line.fields);
   };
   // A fresh sample for the hang report, after any capture in flight (one pause at a time).
@@ -314,7 +318,13 @@ async function onStallMeasured(watched: Watched, durationMs: number, endNs: bigi
     await stall.capturing;
     if (!watched.awaitingCapture.delete(measured)) return;
   }
+  recordMeasured(watched, stall, durationMs, endNs);
+}
+
+/** A stall the thread measured and posted; the main thread's exit waits for these (see MAIN_STALLS_RECORDED_INDEX). */
+function recordMeasured(watched: Watched, stall: OpenStall | null, durationMs: number, endNs: bigint): void {
   recordStall(watched.threadId, stall, durationMs, endNs);
+  if (watched === main) Atomics.add(flags, MAIN_STALLS_RECORDED_INDEX, 1);
 }
 
 function recordStall(threadId: number, stall: OpenStall | null, durationMs: number, endNs: bigint): void {
@@ -371,7 +381,7 @@ function onFlush(seq: number, nowNs: bigint, final: boolean): void {
     // The main thread is parked until we answer: it cannot service a capture, so stalls waiting
     // for one are recorded with what they have.
     for (const watched of [main, ...threads.values()]) {
-      for (const measured of watched.awaitingCapture) recordStall(watched.threadId, measured.stall, measured.durationMs, measured.endNs);
+      for (const measured of watched.awaitingCapture) recordMeasured(watched, measured.stall, measured.durationMs, measured.endNs);
       watched.awaitingCapture.clear();
     }
     if (final) {

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, expandPath, readOptionsFromEnv } from '../../src/options';
 
@@ -28,7 +29,8 @@ describe('readOptionsFromEnv', () => {
       mode: 'debug',
       thresholdMs: 30,
       hangMs: 2000,
-      report: 'out-{pid}.json',
+      // Resolved at start: an app that calls process.chdir() must not move the report.
+      report: path.resolve('out-{pid}.json'),
       log: 'off',
       logFormat: 'json',
       appPaths: ['/srv/app/src', '/srv/app/lib'],

@@ -42,6 +42,8 @@ describe('the blocking line is named exactly', () => {
     const stall = result.report.stalls.find((each: any) => each.durationMs >= 700);
     expect(stall?.site, JSON.stringify(result.report.stalls.map((each: any) => [each.durationMs, each.site]))).toMatchObject({ file: app, line: blockingLine(app) });
     expect(result.report.sites.map((site: any) => site.file)).not.toContain(path.join(FIXTURES, 'late-app-frame', 'lib.js'));
+    // Where the first part went is not lost: the library's stack is the first sample.
+    expect(stall.samples[0].stack[0]).toMatchObject({ file: path.join(FIXTURES, 'late-app-frame', 'lib.js'), function: 'spin' });
   });
 
   it('an ES module that blocks after a top-level await', async () => {

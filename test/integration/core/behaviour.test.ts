@@ -110,13 +110,17 @@ describe('logging', () => {
     expect(spin[0].durationMs).toBeGreaterThanOrEqual(580);
   });
 
-  it('logs a stall that the exit ends, without a report too (no report, no exit flush otherwise)', async () => {
-    // cpu-timer.js exits right after its 600 ms spin: only the exit measures that stall.
+  it('logs a stall that the exit ends, or that ended just before it, without a report too', async () => {
+    // cpu-timer.js returns from its 600 ms spin and exits: the heartbeat may measure the stall
+    // first, or only the exit does. exit-during-stall.js calls process.exit(7) in the middle of one.
+    const exitStall = `test/integration/fixtures/exit-during-stall.js:${blockingLine('exit-during-stall.js')}`;
     for (const report of [undefined, 'default']) {
       const env = report === undefined ? { LOOPWATCH_REPORT: undefined } : {};
-      const result = await runFixture('cpu-timer.js', { env });
-      expect(result.code).toBe(0);
-      expect(spinLines(loopwatchLines(result.stderr)), `LOOPWATCH_REPORT ${report ?? 'unset'}; stderr:\n${result.stderr}`).toHaveLength(1);
+      const [spin, exited] = await Promise.all([runFixture('cpu-timer.js', { env }), runFixture('exit-during-stall.js', { env })]);
+      expect(spin.code).toBe(0);
+      expect(spinLines(loopwatchLines(spin.stderr)), `LOOPWATCH_REPORT ${report ?? 'unset'}; stderr:\n${spin.stderr}`).toHaveLength(1);
+      expect(exited.code).toBe(7);
+      expect(loopwatchLines(exited.stderr).filter((line) => line.includes(` at ${exitStall} `)), exited.stderr).toHaveLength(1);
     }
   });
 

@@ -21,13 +21,11 @@ const outcome = (deliver) => { try { deliver(); return 'no throw'; } catch (erro
   connection.close();
   const session = connection.session;
   const otherWorker = outcome(() => session.emit('NodeWorker.attachedToWorker', { params: { sessionId: 'a', workerInfo: { title: '[worker 7]' } } }));
-  const latePause = JSON.stringify({ method: 'Debugger.paused', params: { callFrames: [] } });
-  const workerPause = outcome(() => session.emit('NodeWorker.receivedMessageFromWorker', { params: { sessionId: 'a', message: latePause } }));
   const capture = new StackCapture();
   const main = capture.connect().session;
   await capture.end();
   const mainPause = outcome(() => main.emit('Debugger.paused', { params: { callFrames: [] } }));
-  parentPort.postMessage({ otherWorker, workerPause, mainPause });
+  parentPort.postMessage({ otherWorker, mainPause });
 })();
 `;
 
@@ -39,6 +37,6 @@ describe('inspector notifications that arrive after their session disconnected',
       worker.once('error', reject);
     });
     await worker.terminate();
-    expect(outcomes).toEqual({ otherWorker: 'no throw', workerPause: 'no throw', mainPause: 'no throw' });
+    expect(outcomes).toEqual({ otherWorker: 'no throw', mainPause: 'no throw' });
   });
 });
