@@ -63,3 +63,13 @@ export function adviceParts(text: string): Array<{ code: boolean; text: string }
 export function stallsAt<T extends { site: Frame | null; durationMs: number }>(stalls: readonly T[], site: Pick<Frame, 'file' | 'line'>): T[] {
   return stalls.filter((stall) => stall.site !== null && stall.site.file === site.file && stall.site.line === site.line).sort((a, b) => b.durationMs - a.durationMs);
 }
+
+/**
+ * Why stalls had no stack, most frequent first (`2 the stall ended before the watchdog saw it;
+ * 1 stack capture rate-limited ...`); reports from before reasons were counted get the usual causes.
+ */
+export function noStackReasons(unattributed: { reasons: Record<string, number> }): string {
+  const entries = Object.entries(unattributed.reasons).sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return 'stack capture rate-limited, unavailable, or the stall ended first';
+  return entries.map(([reason, count]) => `${count} ${reason}`).join('; ');
+}

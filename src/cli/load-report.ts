@@ -81,7 +81,13 @@ export function normalizeReport(raw: unknown, file = 'the report'): ReportView {
     summary: { stalls: num(record(r.summary).stalls), totalBlockedMs: num(record(r.summary).totalBlockedMs), maxStallMs: num(record(r.summary).maxStallMs) },
     sites,
     overflow: { sites: num(record(r.overflow).sites), count: num(record(r.overflow).count), totalMs: num(record(r.overflow).totalMs), maxMs: num(record(r.overflow).maxMs) },
-    unattributed: { count: num(record(r.unattributed).count), totalMs: num(record(r.unattributed).totalMs), maxMs: num(record(r.unattributed).maxMs) },
+    unattributed: {
+      count: num(record(r.unattributed).count),
+      totalMs: num(record(r.unattributed).totalMs),
+      maxMs: num(record(r.unattributed).maxMs),
+      // Reports from before reasons were counted have none.
+      reasons: Object.fromEntries(Object.entries(record(record(r.unattributed).reasons)).map(([reason, count]) => [reason, num(count)])),
+    },
     stalls: list(r.stalls).map((stall) => normalizeStall(record(stall))),
     syncApis: normalizeSyncApis(record(r.syncApis)),
     floating: list(promises.floating).map((item) => ({ ...frame(record(item)), count: num(record(item).count) || 1 })),

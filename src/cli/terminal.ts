@@ -3,7 +3,7 @@
  * line from disk with a line of context, and the advice. Plain text when not on a terminal.
  */
 import type { Paint } from './colors';
-import { adviceParts, displayPath, excerpt, location, ms } from './format';
+import { adviceParts, displayPath, excerpt, location, ms, noStackReasons } from './format';
 import type { ReportView, SiteView } from './load-report';
 import { suggestFloating } from '../advice/suggest';
 import { diskSources } from '../advice/source';
@@ -37,7 +37,7 @@ export function renderTerminal(report: ReportView, options: TerminalOptions): st
   }
   if (report.overflow.sites > 0) out.push(p.dim(`${report.overflow.sites} more sites did not fit the site table (${report.overflow.count} stalls, ${ms(report.overflow.totalMs)}).`));
   if (report.unattributed.count > 0) {
-    out.push(p.dim(`${report.unattributed.count} stall${report.unattributed.count === 1 ? '' : 's'} without a stack (${ms(report.unattributed.totalMs)}, longest ${ms(report.unattributed.maxMs)}): capture rate-limited, unavailable, or over too fast.`));
+    out.push(p.dim(`${report.unattributed.count} stall${report.unattributed.count === 1 ? '' : 's'} without a stack (${ms(report.unattributed.totalMs)}, longest ${ms(report.unattributed.maxMs)}): ${noStackReasons(report.unattributed)}.`));
   }
   out.push(...renderSyncApis(report, p));
   out.push(...renderPromises(report, options));

@@ -59,14 +59,19 @@ export interface Unattributed {
   count: number;
   totalMs: number;
   maxMs: number;
+  /** How many had each `noStackReason` (at most MAX_REASONS kinds; the rest under "other"). */
+  reasons: Record<string, number>;
 }
+
+/** Reasons are a handful of fixed texts plus one per sync API: this bound is never reached in practice. */
+const MAX_REASONS = 20;
 
 export class StallAggregate {
   private readonly sites = new Map<string, SiteRecord>();
   private readonly longest: StallRecord[] = [];
   readonly overflow: Overflow = { sites: 0, count: 0, totalMs: 0, maxMs: 0 };
   /** Stalls with no stack (capture rate-limited, inspector unavailable, ended before the capture). */
-  readonly unattributed: Unattributed = { count: 0, totalMs: 0, maxMs: 0 };
+  readonly unattributed: Unattributed = { count: 0, totalMs: 0, maxMs: 0, reasons: {} };
   stallCount = 0;
   totalMs = 0;
 
@@ -81,6 +86,10 @@ export class StallAggregate {
     this.keepIfLong(stall);
     if (stall.site === null) {
       bump(this.unattributed, stall.durationMs);
+      const reasons = this.unattributed.reasons;
+      const reason = stall.noStackReason ?? 'unknown';
+      const key = Object.hasOwn(reasons, reason) || Object.keys(reasons).length < MAX_REASONS ? reason : 'other';
+      reasons[key] = (reasons[key] ?? 0) + 1;
       return;
     }
     // Per thread: the same line blocking the main thread and a worker are different problems

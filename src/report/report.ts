@@ -80,6 +80,7 @@ export function buildReport(
     overflow: { ...aggregate.overflow, totalMs: round(aggregate.overflow.totalMs), maxMs: round(aggregate.overflow.maxMs) },
     unattributed: {
       ...aggregate.unattributed,
+      reasons: { ...aggregate.unattributed.reasons },
       totalMs: round(aggregate.unattributed.totalMs),
       maxMs: round(aggregate.unattributed.maxMs),
     },

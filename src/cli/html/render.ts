@@ -8,7 +8,7 @@ import { STYLE } from './style';
 import { SCRIPT } from './script';
 import { kindColor } from './kinds';
 import { renderLegend, renderTimeline, siteIndexer } from './timeline';
-import { adviceParts, displayPath, excerpt, frameClass, location, ms, stallsAt } from '../format';
+import { adviceParts, displayPath, excerpt, frameClass, location, ms, noStackReasons, stallsAt } from '../format';
 import type { ReportView, SiteView, StallView } from '../load-report';
 import type { Frame } from '../../stack/frames';
 import { suggestFloating } from '../../advice/suggest';
@@ -98,7 +98,7 @@ function sitesTable(report: ReportView, cwd: string): string {
   const overflow = report.overflow.sites > 0 ? `<p class="note">${report.overflow.sites} more sites did not fit the table (${report.overflow.count} stalls, ${esc(ms(report.overflow.totalMs))}).</p>` : '';
   const unattributed =
     report.unattributed.count > 0
-      ? `<p class="note">${report.unattributed.count} stall${report.unattributed.count === 1 ? '' : 's'} without a stack (${esc(ms(report.unattributed.totalMs))}): stack capture was rate-limited, unavailable, or the stall ended first.</p>`
+      ? `<p class="note">${report.unattributed.count} stall${report.unattributed.count === 1 ? '' : 's'} without a stack (${esc(ms(report.unattributed.totalMs))}): ${esc(noStackReasons(report.unattributed))}.</p>`
       : '';
   return `<h2>Blocking sites <small>by total blocked time</small></h2>
 <div class="panel"><table id="sites">

@@ -18,6 +18,14 @@ const report = (sites: unknown[], extra: Record<string, unknown> = {}) =>
 const options = { paint: paint(false), cwd: '/app', top: 1, width: 80 };
 
 describe('renderTerminal', () => {
+  it('says why stalls had no stack, most frequent reason first, and the usual causes for older reports', () => {
+    const reasons = { 'stack capture rate-limited (LOOPWATCH_MAX_CAPTURES_PER_MIN)': 1, 'the stall ended before the watchdog saw it': 2 };
+    const text = renderTerminal(report([], { unattributed: { count: 3, totalMs: 600, maxMs: 250, reasons } }), options);
+    expect(text).toContain('3 stalls without a stack (600 ms, longest 250 ms): 2 the stall ended before the watchdog saw it; 1 stack capture rate-limited (LOOPWATCH_MAX_CAPTURES_PER_MIN).');
+    const older = renderTerminal(report([], { unattributed: { count: 1, totalMs: 200, maxMs: 200 } }), options);
+    expect(older).toContain('1 stall without a stack (200 ms, longest 200 ms): stack capture rate-limited, unavailable, or the stall ended first.');
+  });
+
   it('shows the top sites, folds the rest into one line, renders advice code with a gutter', () => {
     const text = renderTerminal(report([site('/app/a.js', 700), site('/app/b.js', 300)]), options);
     expect(text).toContain('#1 a.js:3 work()  700 ms (70%) blocked');

@@ -33,8 +33,10 @@ describe('StallAggregate', () => {
 
   it('counts stalls without a site as unattributed', () => {
     const aggregate = new StallAggregate(10, 10);
-    aggregate.add({ ...stall('/a.js', 1, 120), site: null, stack: [] });
-    expect(aggregate.unattributed).toEqual({ count: 1, totalMs: 120, maxMs: 120 });
+    aggregate.add({ ...stall('/a.js', 1, 120), site: null, stack: [], noStackReason: 'stack capture unavailable' });
+    aggregate.add({ ...stall('/a.js', 1, 80), site: null, stack: [], noStackReason: 'stack capture unavailable' });
+    aggregate.add({ ...stall('/a.js', 1, 90), site: null, stack: [] });
+    expect(aggregate.unattributed).toEqual({ count: 3, totalMs: 290, maxMs: 120, reasons: { 'stack capture unavailable': 2, unknown: 1 } });
     expect(aggregate.siteList()).toEqual([]);
   });
 });
