@@ -194,7 +194,7 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     mode,
     thresholdMs,
     hangMs,
-    report: absolute(raw('LOOPWATCH_REPORT') ?? DEFAULTS.report),
+    report: reportPath(raw('LOOPWATCH_REPORT') ?? DEFAULTS.report),
     log: logDestination(raw('LOOPWATCH_LOG') ?? DEFAULTS.log),
     logFormat: choice('LOOPWATCH_LOG_FORMAT', ['text', 'json'] as const, DEFAULTS.logFormat),
     appPaths: (raw('LOOPWATCH_APP_PATHS') ?? '')
@@ -237,12 +237,12 @@ export function expandPath(template: string, pid: number): string {
  * Resolved once, against the directory the app started in: the watchdog writes the report all
  * along and an app that calls process.chdir() must not send it elsewhere halfway.
  */
-function absolute<T extends string | null>(file: T): T {
-  return (file === null ? null : path.resolve(file)) as T;
+function reportPath(value: string | null): string | null {
+  return value === null ? null : path.resolve(value);
 }
 
 function logDestination(value: string): string {
-  return value === 'stderr' || value === 'off' ? value : absolute(value);
+  return value === 'stderr' || value === 'off' ? value : path.resolve(value);
 }
 
 function truncate(value: string): string {

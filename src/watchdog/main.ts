@@ -47,8 +47,9 @@ export interface Watchdog {
   /** Blocks until the worker has written the report (bounded). `final` also closes a stall in progress. */
   flush(final: boolean): void;
   /**
-   * At exit without a report: a final flush only when the exit ends a stall (so it is logged) or
-   * the watchdog is capturing an app worker thread (so it lets go); and tells the stall lines the
+   * At exit without a report: a final flush only when a stall is not logged yet (the exit ends
+   * it, or the watchdog has not recorded it) or the watchdog is capturing an app worker thread
+   * (so it lets go); and tells the stall lines the
    * log's rate limit swallowed since the last notice (a flush is where the watchdog tells them
    * itself). Otherwise returns at once: a clock read and a few Atomics loads.
    */
@@ -120,10 +121,13 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
   };
   const stopWatchingExits = watchWorkerExits((threadId) => post({ type: 'thread-exit', threadId }), worker);
 
+  /** How late the next heartbeat is at `now`: the length of the stall going on, if any. */
+  const latenessAt = (now: bigint): number => nsToMs(now - lastBeat) - HEARTBEAT_MS;
+
   /** One heartbeat: a turn of the loop. If it comes late enough, the loop was stalled until now. */
   const beat = (): void => {
     const now = process.hrtime.bigint();
-    const latenessMs = nsToMs(now - lastBeat) - HEARTBEAT_MS;
+    const latenessMs = latenessAt(now);
     lastBeat = now;
     Atomics.store(beats, BEAT_INDEX, now);
     if (latenessMs < options.thresholdMs) return;
@@ -159,7 +163,7 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
       // and one measured just before (the script's last callback returned, then the heartbeat ran)
       // may not be recorded yet: flush, so the watchdog logs it, with the stack it caught. Not
       // before the watchdog is up (it would have no stack, and a flush would wait for it to boot).
-      const exitEndsStall = nsToMs(process.hrtime.bigint() - lastBeat) - HEARTBEAT_MS >= options.thresholdMs;
+      const exitEndsStall = latenessAt(process.hrtime.bigint()) >= options.thresholdMs;
       const stallUnrecorded = stallsPosted > Atomics.load(flags, MAIN_STALLS_RECORDED_INDEX);
       const stallToLog = (exitEndsStall || stallUnrecorded) && Atomics.load(flags, READY_INDEX) === 1;
       if (stallToLog || Atomics.load(flags, THREAD_SESSIONS_INDEX) > 0) watchdog.flush(true);
