@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULTS, expandPath, type Options } from './options';
 import { warn } from './warn';
-import { whyNoStackCapture } from './inspector-check';
+import { chooseCapture } from './capture/choose';
 import { startWatchdog, type Watchdog } from './watchdog/main';
 import { createLiveStats, type FeatureContext, type LiveStats, type StallEvent } from './feature';
 import { FEATURES } from './features';
@@ -39,15 +39,12 @@ export function start(overrides: Partial<Options> = {}): Agent {
   const stats = createLiveStats();
   if (options.mode === 'off') return { options, stats, flush() {}, stop() {} };
 
-  const reasonNoStacks = options.stacks ? whyNoStackCapture() : 'disabled by LOOPWATCH_STACKS';
-  if (options.stacks && reasonNoStacks !== null) {
-    warn('LOOPWATCH_NO_INSPECTOR', `no stack capture: ${reasonNoStacks}; stalls are still timed`);
-  }
+  const capture = chooseCapture(options, warn);
   const reportWarned = options.report !== null && !checkReportFolder(expandPath(options.report, process.pid));
   const stallListeners: Array<(stall: StallEvent) => void> = [];
   let watchdog: Watchdog | null = null;
   try {
-    watchdog = startWatchdog(options, reasonNoStacks === null, {
+    watchdog = startWatchdog(options, capture, {
       // The user was told at start-up: the watchdog's failed writes would say it again in other words.
       warn: (code, message) => (code === 'LOOPWATCH_REPORT_UNWRITABLE' && reportWarned ? undefined : warn(code, message)),
       onStall: (stall) => {
@@ -167,6 +164,7 @@ function validate(options: Options): Options {
     if (typeof options[key] !== 'number' || !(options[key] > 0)) throw new TypeError(`loopwatch: options.${key} must be a positive number`);
   }
   if (!['off', 'production', 'debug'].includes(options.mode)) throw new TypeError('loopwatch: options.mode must be off, production or debug');
+  if (!['auto', 'native', 'inspector', 'off'].includes(options.capture)) throw new TypeError('loopwatch: options.capture must be auto, native, inspector or off');
   if (options.hangMs < options.thresholdMs) throw new TypeError('loopwatch: options.hangMs must be >= options.thresholdMs');
   const port = options.metricsPort;
   if (port !== null && (!Number.isInteger(port) || port < 0 || port > 65535)) {

@@ -7,6 +7,11 @@ export const CODES = {
   LOOPWATCH_BAD_ENV: 'LOOPWATCH_BAD_ENV',
   /** The inspector is missing or already used by a debugger: stalls are timed but carry no stack. */
   LOOPWATCH_NO_INSPECTOR: 'LOOPWATCH_NO_INSPECTOR',
+  /**
+   * The native stack capture (the optional module @sentry/node-native-stacktrace) is missing, has no
+   * binary for this platform or Node version, or failed: stalls are timed, sync-API calls located.
+   */
+  LOOPWATCH_NO_NATIVE_CAPTURE: 'LOOPWATCH_NO_NATIVE_CAPTURE',
   /** The watchdog worker could not start or died: stall detection is off, the app is unaffected. */
   LOOPWATCH_WORKER_FAILED: 'LOOPWATCH_WORKER_FAILED',
   /** The JSON report could not be written (missing or read-only folder, disk full, ...). */

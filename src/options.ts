@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { WarningCode } from './codes';
+import type { CaptureChoice } from './capture/choose';
 
 export type Mode = 'off' | 'production' | 'debug';
 export type LogFormat = 'text' | 'json';
@@ -24,8 +25,14 @@ export interface Options {
    * @default [] (any file outside node_modules and Node's internals)
    */
   appPaths: string[];
-  /** `LOOPWATCH_STACKS`: capture the blocked thread's stack through the in-process inspector. @default true */
+  /** `LOOPWATCH_STACKS`: capture the blocked thread's stack; `off` is `LOOPWATCH_CAPTURE=off`. @default true */
   stacks: boolean;
+  /**
+   * `LOOPWATCH_CAPTURE`: how the stack is read. `native` (no debugger), `inspector` (pauses the
+   * thread: can abort V8 on Node before 26.10), `off`, or `auto`: native where it loads, else the
+   * inspector on Node 26.10 and later, else off. @default 'auto'
+   */
+  capture: CaptureChoice;
   /** `LOOPWATCH_MAX_CAPTURES_PER_MIN`: stack captures allowed per minute (stalls are always counted). @default 30 */
   maxCapturesPerMinute: number;
   /** `LOOPWATCH_SAMPLE_MS`: how often a long stall is re-sampled. @default 100 */
@@ -81,6 +88,7 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   logFormat: 'text',
   appPaths: [],
   stacks: true,
+  capture: 'auto',
   maxCapturesPerMinute: 30,
   sampleIntervalMs: 100,
   maxSamples: 50,
@@ -202,6 +210,7 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
       .map((entry) => entry.trim())
       .filter((entry) => entry !== ''),
     stacks: flag('LOOPWATCH_STACKS', DEFAULTS.stacks),
+    capture: choice('LOOPWATCH_CAPTURE', ['auto', 'native', 'inspector', 'off'] as const, DEFAULTS.capture),
     maxCapturesPerMinute: integer('LOOPWATCH_MAX_CAPTURES_PER_MIN', DEFAULTS.maxCapturesPerMinute, 0, 6000),
     sampleIntervalMs: integer('LOOPWATCH_SAMPLE_MS', DEFAULTS.sampleIntervalMs, 10, 60_000),
     maxSamples: integer('LOOPWATCH_MAX_SAMPLES', DEFAULTS.maxSamples, 0, 1000),

@@ -3,6 +3,7 @@
  * file with owner-only permissions and renamed over the target, so a reader (or a crash halfway)
  * never sees half a report.
  */
+import type { CapturePath } from '../capture/choose';
 import * as fs from 'node:fs';
 import type { Mode } from '../options';
 import type { Overflow, SiteRecord, StallAggregate, StallRecord, Unattributed } from './aggregate';
@@ -23,6 +24,8 @@ export interface Report {
   node: string;
   /** Whether stalls carry stacks; when false, `stacksUnavailable` says why. */
   stacks: boolean;
+  /** How stacks were read: `native`, `inspector` or `off` (docs/capture.md). */
+  capture: CapturePath;
   stacksUnavailable?: string;
   summary: { stalls: number; totalBlockedMs: number; maxStallMs: number };
   /** `suggestion`: what to do about the site (see src/advice), fenced code blocks included. */
@@ -40,6 +43,7 @@ export interface ReportContext {
   thresholdMs: number;
   hangMs: number;
   stacks: boolean;
+  capture: CapturePath;
   stacksUnavailable?: string;
 }
 
@@ -69,6 +73,7 @@ export function buildReport(
     hangMs: context.hangMs,
     node: process.version,
     stacks: context.stacks,
+    capture: context.capture,
     ...(context.stacksUnavailable !== undefined ? { stacksUnavailable: context.stacksUnavailable } : {}),
     summary: {
       stalls: aggregate.stallCount + (ongoing !== null ? 1 : 0),

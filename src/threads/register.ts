@@ -10,7 +10,9 @@ import type { Options } from '../options';
 import { createLiveStats, type FeatureContext } from '../feature';
 import { startSyncApiTiming } from '../sync-api';
 import { watchWorkerExits } from './exits';
+import { registerForNativeCapture } from '../capture/native-binding';
 import {
+  CAPTURE_PATH_KEY,
   HEARTBEAT_MS,
   REGISTRY_BYTES,
   REGISTRY_KEY,
@@ -32,6 +34,12 @@ export function registerThread(options: Options, warn: FeatureContext['warn']): 
   // No registry: the main thread runs no loopwatch (LOOPWATCH_MODE=off there, or a worker of a
   // process started without the preload): there is no watchdog to register with.
   if (!(registry instanceof SharedArrayBuffer) || registry.byteLength < REGISTRY_BYTES) return { stop: () => undefined };
+  // Before the slot is claimed: the watchdog may capture this thread as soon as it watches it, and a
+  // thread the native module does not list counts as gone.
+  if (getEnvironmentData(CAPTURE_PATH_KEY) === 'native') {
+    const whyNot = registerForNativeCapture();
+    if (whyNot !== null) warn('LOOPWATCH_NO_NATIVE_CAPTURE', `no native stack capture in worker thread ${threadId}: ${whyNot}; its stalls are still timed`);
+  }
   const ids = new Int32Array(registry);
   const beats = new BigInt64Array(registry);
   let lastBeat = process.hrtime.bigint();

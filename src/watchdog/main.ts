@@ -8,10 +8,12 @@ import { Worker, setEnvironmentData } from 'node:worker_threads';
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
 import type { StallEvent } from '../feature';
+import type { CaptureDecision } from '../capture/choose';
 import { watchWorkerExits } from '../threads/exits';
 import { AgentLog, sharedCount } from '../log';
 import {
   BEAT_INDEX,
+  CAPTURE_PATH_KEY,
   EXITING_INDEX,
   FLUSH_ACK_INDEX,
   HEARTBEAT_MS,
@@ -20,6 +22,7 @@ import {
   REGISTRY_KEY,
   SHARED_BYTES,
   MAIN_STALLS_RECORDED_INDEX,
+  NATIVE_CAPTURE_INDEX,
   SUPPRESSED_LINES_INDEX,
   SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
@@ -37,6 +40,13 @@ const FLUSH_TIMEOUT_MS = 2000;
  * report it is about to write is the whole point of LOOPWATCH_REPORT.
  */
 const FLUSH_BOOT_TIMEOUT_MS = 5000;
+/**
+ * At exit, how long the main thread waits for a native capture in progress (NATIVE_CAPTURE_INDEX):
+ * waiting in Atomics.wait, it takes the capture's interrupt, so a capture of this thread ends at
+ * once. Only a capture held up by a worker thread inside a long native call lasts longer; the exit
+ * then goes on, and Node's teardown waits for the capture thread (the module's limit is 5 s).
+ */
+const NATIVE_CAPTURE_EXIT_WAIT_MS = 100;
 
 export interface WatchdogHooks {
   warn(code: WarningCode, message: string): void;
@@ -61,7 +71,7 @@ export interface Watchdog {
 }
 
 /** `workerFile` is the watchdog worker's script; only tests pass another (one that fails, say). */
-export function startWatchdog(options: Options, canCapture: boolean, hooks: WatchdogHooks, workerFile = path.join(__dirname, 'worker.js')): Watchdog {
+export function startWatchdog(options: Options, capture: CaptureDecision, hooks: WatchdogHooks, workerFile = path.join(__dirname, 'worker.js')): Watchdog {
   const shared = new SharedArrayBuffer(SHARED_BYTES);
   const beats = new BigInt64Array(shared);
   const flags = new Int32Array(shared);
@@ -73,6 +83,7 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
   // Before the app runs: every worker it creates inherits the registry (see REGISTRY_KEY).
   const registry = new SharedArrayBuffer(REGISTRY_BYTES);
   setEnvironmentData(REGISTRY_KEY, registry);
+  setEnvironmentData(CAPTURE_PATH_KEY, capture.path);
   const data: WatchdogData = {
     registry,
     [WATCHDOG_MARK]: true,
@@ -83,7 +94,8 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     startedAt: new Date().toISOString(),
     // dist/ is loopwatch's compiled code; source maps turn its frames into src/ frames.
     agentRoots: [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..', '..', '..', 'src')],
-    canCapture,
+    capture: capture.path,
+    ...(capture.reason !== undefined ? { noCaptureReason: capture.reason } : {}),
   };
   const env = { ...process.env };
   // Without this, a --require preload inside NODE_OPTIONS would run again in the worker.
@@ -154,6 +166,10 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
     log.reportSuppressed();
     log.close();
   };
+  /** See NATIVE_CAPTURE_EXIT_WAIT_MS; the exit flag is set, so no capture starts after this. */
+  const awaitNativeCapture = (): void => {
+    if (capture.path === 'native' && Atomics.load(flags, NATIVE_CAPTURE_INDEX) === 1) Atomics.wait(flags, NATIVE_CAPTURE_INDEX, 1, NATIVE_CAPTURE_EXIT_WAIT_MS);
+  };
   const watchdog: Watchdog = {
     post,
     syncCallSlot: new Int32Array(shared, SYNC_CALL_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
@@ -168,6 +184,7 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
       const stallToLog = (exitEndsStall || stallUnrecorded) && Atomics.load(flags, READY_INDEX) === 1;
       if (stallToLog || Atomics.load(flags, THREAD_SESSIONS_INDEX) > 0) watchdog.flush(true);
       else tellSuppressedLines();
+      awaitNativeCapture();
     },
     flush(final) {
       if (!alive) return;
@@ -183,7 +200,11 @@ export function startWatchdog(options: Options, canCapture: boolean, hooks: Watc
         acked = Atomics.load(flags, FLUSH_ACK_INDEX);
       }
       // The final flush is where the watchdog tells them; if it did not answer in time, we do.
-      if (final) tellSuppressedLines();
+      if (final) {
+        tellSuppressedLines();
+        Atomics.store(flags, EXITING_INDEX, 1);
+        awaitNativeCapture();
+      }
     },
     stop() {
       stopping = true;

@@ -5,6 +5,7 @@
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
 import type { SlowCall, StallEvent } from '../feature';
+import type { CapturePath } from '../capture/choose';
 
 /** Heartbeat period of the main thread; the error bound of a stall duration. */
 export const HEARTBEAT_MS = 10;
@@ -52,6 +53,14 @@ export const SUPPRESSED_LINES_INDEX = 9;
  * or it is lost with the process.
  */
 export const MAIN_STALLS_RECORDED_INDEX = 10;
+/**
+ * Int32 slot: 1 while the capture thread is inside a native capture (src/watchdog/capture-thread.ts).
+ * The capture waits for every registered thread to take a V8 interrupt. An exiting main thread
+ * waits a little for it to clear (see NATIVE_CAPTURE_EXIT_WAIT_MS in main.ts): once it runs no
+ * more JavaScript it can take no interrupt, and Node's exit joins the capture thread, which would
+ * then wait out the module's 5 s limit.
+ */
+export const NATIVE_CAPTURE_INDEX = 11;
 
 /** Marks the watchdog's own worker so the preload never starts an agent inside it. */
 export const WATCHDOG_MARK = '__loopwatchWatchdog';
@@ -65,8 +74,10 @@ export interface WatchdogData {
   startedAt: string;
   /** loopwatch's own folders (dist/ and, source-mapped, src/): its frames are never the blocking site. */
   agentRoots: string[];
-  /** Whether stack capture is possible (inspector present and not used by a debugger). */
-  canCapture: boolean;
+  /** How the watchdog reads a blocked thread's stack (see src/capture/choose.ts). */
+  capture: CapturePath;
+  /** Why there is no capture path, when `capture` is 'off'. */
+  noCaptureReason?: string;
   /** The app worker threads' registry (see REGISTRY_KEY). */
   registry: SharedArrayBuffer;
 }
@@ -91,6 +102,8 @@ export type ToWatchdog =
  * lost, and a thread that blocks right away cannot answer a later hello).
  */
 export const REGISTRY_KEY = 'loopwatch.threads';
+/** Tells app worker threads (src/threads/register.ts) which capture path the watchdog uses, the same way. */
+export const CAPTURE_PATH_KEY = 'loopwatch.capture';
 /** App worker threads watched at once; later ones are not watched. */
 export const REGISTRY_SLOTS = 256;
 /**

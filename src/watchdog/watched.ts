@@ -3,7 +3,6 @@
  * and of the stall it is in, if any.
  */
 import type { StallDetector } from './detector';
-import type { SampleResult } from './capture';
 import type { Frame } from '../stack/frames';
 import type { StallRecord } from '../report/aggregate';
 
@@ -27,9 +26,24 @@ export interface OpenStall {
   retryCapture?: boolean;
 }
 
-/** What pauses a thread and reads its stack: the main thread's session, or a worker thread's. */
+/**
+ * One sample: the stack, or null when none could be read. It also says why a thread could not be
+ * reached: it is not listed any more (it has exited), or no answer came in time (the thread, or the
+ * main thread that relays inspector captures, is inside a long native call).
+ */
+export interface SampleResult {
+  frames: Frame[] | null;
+  unreachable?: 'not-listed' | 'timed-out';
+}
+
+/**
+ * What reads a blocked thread's stack: the native capture (native-capture.ts), or the inspector's
+ * pause (inspector-capture.ts for the main thread, inspector-thread-capture.ts for a worker thread). `stillBlocked`
+ * and `beatNs` say whether the stall is still going on (the heartbeat it began with): a stack read
+ * after the loop turned belongs to a later callback and is dropped.
+ */
 export interface Sampler {
-  sample(stillBlocked: () => boolean): Promise<SampleResult>;
+  sample(stillBlocked: () => boolean, beatNs: bigint): Promise<SampleResult>;
   end(): Promise<void>;
   endNow(): void;
 }

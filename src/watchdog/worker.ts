@@ -5,13 +5,14 @@
  */
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { StallDetector, RateLimiter, type DetectorEvent } from './detector';
-import { StackCapture } from './capture';
-import { ThreadStackCapture } from './thread-capture';
+import { StackCapture } from './inspector-capture';
+import { ThreadStackCapture } from './inspector-thread-capture';
+import { NativeCaptureThread, NativeSampler } from './native-capture';
 import { ThreadRegistry } from './thread-registry';
 import { RecentSlowCalls } from './slow-calls';
 import { finishedRecord, ongoingRecord } from './stall-record';
 import { hangLine, slowCallLine, stallLine, type LogLine } from './stall-lines';
-import { openStall, type OpenStall, type Watched } from './watched';
+import { openStall, type OpenStall, type Sampler, type Watched } from './watched';
 import {
   BEAT_INDEX,
   EXITING_INDEX,
@@ -30,7 +31,7 @@ import {
   type ToWatchdog,
   type WatchdogData,
 } from './shared';
-import { keptFrames, mapFrame, toFrames } from '../stack/frames';
+import { keptFrames, mapFrame } from '../stack/frames';
 import type { SlowCall } from '../feature';
 import { isAppFrame, siteOf, shortLocation, type AttributionRules } from '../stack/attribution';
 import { StallAggregate, type StallRecord } from '../report/aggregate';
@@ -62,9 +63,27 @@ const context: ReportContext = {
   mode: options.mode,
   thresholdMs: options.thresholdMs,
   hangMs: options.hangMs,
-  stacks: data.canCapture,
-  ...(data.canCapture ? {} : { stacksUnavailable: 'inspector unavailable or in use by a debugger' }),
+  stacks: data.capture !== 'off',
+  capture: data.capture,
+  ...(data.capture === 'off' ? { stacksUnavailable: data.noCaptureReason ?? 'stack capture unavailable' } : {}),
 };
+
+/** The native path's blocking calls run on their own thread; started with the watchdog, so the first stall finds it up. */
+let captureThread: NativeCaptureThread | null =
+  data.capture === 'native'
+    ? new NativeCaptureThread({ shared: data.shared, registry: data.registry }, (message) => {
+        captureThread = null;
+        main.capture = null;
+        warn('LOOPWATCH_NO_NATIVE_CAPTURE', `native stack capture stopped: ${message}; stalls are still timed`);
+      })
+    : null;
+
+/** The sampler of a watched thread, by capture path; null when stacks are off (or the capture thread died). */
+function samplerFor(threadId: number, beats: 'main' | 'registry', beatIndex: number): Sampler | null {
+  if (data.capture === 'native') return captureThread === null ? null : new NativeSampler(captureThread, { key: String(threadId), beats, beatIndex });
+  if (data.capture === 'inspector') return threadId === 0 ? new StackCapture() : new ThreadStackCapture(threadId, onThreadSession);
+  return null;
+}
 
 function newDetector(): StallDetector {
   return new StallDetector({
@@ -83,7 +102,7 @@ const main: Watched = {
   beatIndex: BEAT_INDEX,
   slot: -1,
   detector: newDetector(),
-  capture: data.canCapture ? new StackCapture() : null,
+  capture: samplerFor(0, 'main', BEAT_INDEX),
   open: null,
   awaitingCapture: new Set(),
 };
@@ -94,7 +113,7 @@ const threads = new ThreadRegistry(data.registry, {
     beatIndex,
     slot,
     detector: newDetector(),
-    capture: data.canCapture ? new ThreadStackCapture(threadId, onThreadSession) : null,
+    capture: samplerFor(threadId, 'registry', beatIndex),
     open: null,
     awaitingCapture: new Set(),
   }),
@@ -195,7 +214,7 @@ function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
         // A pause cannot land inside a native call: the wrapper reports the exact call site when
         // it returns, so keep the capture budget (a later sample may still capture, see below).
         open.inSyncApi = inApi;
-        open.noStackReason = `inside ${inApi}, a native call the inspector cannot pause`;
+        open.noStackReason = `inside ${inApi}, a native call no capture can interrupt`;
         return;
       }
       if (watched.capture === null) open.noStackReason = 'stack capture unavailable';
@@ -230,24 +249,24 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
   if (current === null || processExiting()) return;
   const startedNs = process.hrtime.bigint();
   stall.capturing = current
-    .sample(() => Atomics.load(watched.beats, watched.beatIndex) === stall.beatNs)
-    .then(({ paused, unreachable }) => {
+    .sample(() => Atomics.load(watched.beats, watched.beatIndex) === stall.beatNs, stall.beatNs)
+    .then(({ frames, unreachable }) => {
       stall.retryCapture = false;
-      if (paused === null) {
+      if (frames === null) {
         // worker.terminate() runs no exit handler: the inspector not listing the thread is one way
         // we learn it is gone (its creator's 'exit' event, src/threads/exits.ts, is the other).
         if (unreachable === 'not-listed') threads.gone(watched);
-        // No answer in time says nothing about the thread: the main thread, which relays, is in a
-        // long native call. Tried again once it can relay (see retryThreadCaptures).
+        // No answer in time says nothing about the thread: it, or the main thread (which relays
+        // inspector captures, and which every native capture waits for too), is in a long native
+        // call. Tried again once the main thread is free (see retryThreadCaptures).
         if (unreachable === 'timed-out') stall.retryCapture = true;
         if (stall.stack.length === 0) {
           stall.noStackReason =
-            unreachable === 'timed-out' ? 'the main thread, which relays worker-thread captures, was busy' : 'the loop turned before the stack could be captured';
+            unreachable === 'timed-out' ? 'no answer in time: the thread (or the main thread) was inside a native call' : 'the loop turned before the stack could be captured';
         }
         return;
       }
       stall.aliveMs = nsToMs(process.hrtime.bigint() - stall.beatNs) - HEARTBEAT_MS;
-      const frames = toFrames(paused.callFrames, paused.scriptUrls);
       const site = siteOf(frames, rules);
       const stack = keptFrames(frames, site);
       if (stall.stack.length === 0) {
@@ -275,7 +294,8 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
         void current.end();
         return;
       }
-      warn('LOOPWATCH_NO_INSPECTOR', `stack capture failed (${(error as Error).message}); stalls are still timed, without stacks`);
+      const code = data.capture === 'native' ? 'LOOPWATCH_NO_NATIVE_CAPTURE' : 'LOOPWATCH_NO_INSPECTOR';
+      warn(code, `stack capture failed (${(error as Error).message}); stalls are still timed, without stacks`);
       // Ended, not just dropped: a Debugger left enabled makes promise-heavy code 7-9x slower.
       void current.end();
       main.capture = null;
@@ -386,6 +406,7 @@ function onFlush(seq: number, nowNs: bigint, final: boolean): void {
     }
     if (final) {
       exiting = true;
+      captureThread?.close();
       main.capture?.endNow();
       main.capture = null;
       const stall = main.open;

@@ -13,8 +13,8 @@ const dist = path.resolve(__dirname, '..', '..', '..', 'dist', 'src', 'watchdog'
  */
 const script = `
 const { parentPort } = require('node:worker_threads');
-const { StackCapture } = require(${JSON.stringify(path.join(dist, 'capture.js'))});
-const { ThreadConnection } = require(${JSON.stringify(path.join(dist, 'thread-capture.js'))});
+const { StackCapture } = require(${JSON.stringify(path.join(dist, 'inspector-capture.js'))});
+const { ThreadConnection } = require(${JSON.stringify(path.join(dist, 'inspector-thread-capture.js'))});
 const outcome = (deliver) => { try { deliver(); return 'no throw'; } catch (error) { return error.code ?? error.message; } };
 (async () => {
   const connection = new ThreadConnection(1_000_000, () => undefined);

@@ -21,7 +21,7 @@ describe('startWatchdog when the watchdog worker crashes', () => {
   it('warns once with a code, then flushes without waiting and keeps counting stalls from the heartbeat', async () => {
     const warnings: string[] = [];
     const stalls: StallEvent[] = [];
-    watchdog = startWatchdog({ ...DEFAULTS, thresholdMs: 50 }, false, { warn: (code, message) => warnings.push(`${code} ${message}`), onStall: (stall) => stalls.push(stall) }, crashingWorker());
+    watchdog = startWatchdog({ ...DEFAULTS, thresholdMs: 50 }, { path: 'off', reason: 'test' }, { warn: (code, message) => warnings.push(`${code} ${message}`), onStall: (stall) => stalls.push(stall) }, crashingWorker());
     await waitFor(() => (warnings.length > 0 ? true : null), 10_000, 'the crash warning');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^LOOPWATCH_WORKER_FAILED watchdog worker failed \(watchdog bug\)/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isThreadTitle } from '../../../src/watchdog/thread-capture';
+import { isThreadTitle } from '../../../src/watchdog/inspector-thread-capture';
 
 describe('isThreadTitle', () => {
   it('matches the inspector title of a worker thread by its threadId', () => {

@@ -18,9 +18,10 @@
  * it — the thread stays paused and the process cannot exit.
  */
 import * as inspector from 'node:inspector';
-import type { InspectorCallFrame } from '../stack/frames';
-import { postQuietly, type SampleResult } from './capture';
-import { PauseWaiter, pauseAndRead } from './pause';
+import { toFrames, type InspectorCallFrame } from '../stack/frames';
+import { postQuietly } from './inspector-capture';
+import { PauseWaiter, pauseAndRead } from './inspector-pause';
+import type { SampleResult, Sampler } from './watched';
 
 const ATTACH_TIMEOUT_MS = 1000;
 const COMMAND_TIMEOUT_MS = 2000;
@@ -170,7 +171,7 @@ export class ThreadConnection {
   }
 }
 
-export class ThreadStackCapture {
+export class ThreadStackCapture implements Sampler {
   /** The session of the sample in flight, if any. */
   private connection: ThreadConnection | null = null;
 
@@ -187,17 +188,17 @@ export class ThreadStackCapture {
     this.endNow();
     if (!this.onSession(true)) {
       this.onSession(false);
-      return { paused: null };
+      return { frames: null };
     }
     const connection = new ThreadConnection(this.threadId, () => this.onSession(false));
     this.connection = connection;
     try {
       const attachment = await connection.attached;
-      if (attachment !== 'attached') return { paused: null, unreachable: attachment };
+      if (attachment !== 'attached') return { frames: null, unreachable: attachment };
       // Enable and pause sent together, as for the main thread: one interrupt, in order.
       const enabled = connection.send('Debugger.enable');
       const callFrames = await pauseAndRead((method) => connection.send(method), connection.pauses, enabled, stillBlocked, () => Promise.resolve());
-      return { paused: callFrames === null ? null : { callFrames, scriptUrls: connection.scriptUrls } };
+      return { frames: callFrames === null ? null : toFrames(callFrames, connection.scriptUrls) };
     } finally {
       if (this.connection === connection) this.connection = null;
       connection.close();

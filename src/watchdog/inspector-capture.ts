@@ -5,27 +5,13 @@
  * session still connected at exit prints "Waiting for the debugger to disconnect...".
  */
 import * as inspector from 'node:inspector';
-import type { InspectorCallFrame } from '../stack/frames';
-import { PauseWaiter, pauseAndRead } from './pause';
+import { toFrames } from '../stack/frames';
+import { PauseWaiter, pauseAndRead } from './inspector-pause';
+import type { SampleResult, Sampler } from './watched';
 
 const COMMAND_TIMEOUT_MS = 2000;
 
-export interface PausedStack {
-  callFrames: InspectorCallFrame[];
-  scriptUrls: ReadonlyMap<string, string>;
-}
-
-/**
- * One sample: the stack, or null when none could be read. A worker thread's capture also says why
- * it could not reach the thread: the inspector no longer lists it (it has exited), or the main
- * thread, which relays, did not answer in time.
- */
-export interface SampleResult {
-  paused: PausedStack | null;
-  unreachable?: 'not-listed' | 'timed-out';
-}
-
-export class StackCapture {
+export class StackCapture implements Sampler {
   private session: inspector.Session | null = null;
   private readonly scriptUrls = new Map<string, string>();
   private readonly pauses = new PauseWaiter();
@@ -34,7 +20,7 @@ export class StackCapture {
   async sample(stillBlocked: () => boolean): Promise<SampleResult> {
     const { session, enabled } = this.connect();
     const callFrames = await pauseAndRead((method) => post(session, method), this.pauses, enabled, stillBlocked, () => this.end());
-    return { paused: callFrames === null ? null : { callFrames, scriptUrls: this.scriptUrls } };
+    return { frames: callFrames === null ? null : toFrames(callFrames, this.scriptUrls) };
   }
 
   /** Disables the debugger and disconnects; safe to call at any time, including mid-sample. */
