@@ -19,8 +19,11 @@ export type ReadLines = (file: string) => readonly string[] | null;
 
 /** Node's entry points for queued promise work: a stack bottomed by one ran from the microtask queue. */
 const MICROTASK_ENTRY = new Set(['processTicksAndRejections', 'runMicrotasks']);
-/** A line that chains or awaits promises. */
-const PROMISE_STEP = /\bawait\b|\.then\s*\(|\bqueueMicrotask\s*\(|\bPromise\.(?:resolve|all|allSettled|race|any)\s*\(/;
+/**
+ * A line that chains or awaits promises; or declares an async function: a native capture taken as
+ * the function resumed after an await names its first line (src/stack/entry-position.ts).
+ */
+const PROMISE_STEP = /\bawait\b|\.then\s*\(|\bqueueMicrotask\s*\(|\bPromise\.(?:resolve|all|allSettled|race|any)\s*\(|\basync\b/;
 
 export function classifyStall(input: ClassifyInput, readLines: ReadLines = readSourceLines): StallKind {
   if (input.api !== null) return input.api.startsWith('JSON.') ? 'json' : 'sync-api';

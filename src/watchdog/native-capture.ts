@@ -32,8 +32,9 @@ export interface CaptureRequest {
 }
 
 export type CaptureReply =
-  | { id: number; outcome: 'captured'; frames: NativeFrame[] }
-  | { id: number; outcome: 'turned' | 'not-listed' | 'no-answer' | 'exiting' | 'stale' }
+  /** `atEntry`: every stack found stopped at a function's entry (see src/stack/entry-position.ts). */
+  | { id: number; outcome: 'captured'; frames: NativeFrame[]; atEntry?: true }
+  | { id: number; outcome: 'turned' | 'not-listed' | 'no-answer' | 'no-frames' | 'exiting' | 'stale' }
   | { id: number; outcome: 'failed'; error: string };
 
 /** Where a watched thread's heartbeat is, and the name the native module knows it by. */
@@ -101,23 +102,28 @@ export class NativeCaptureThread {
 
 /** Samples one watched thread through the capture thread. */
 export class NativeSampler implements Sampler {
+  /** `thread`: the capture thread, once it is started (see worker.ts). */
   constructor(
-    private readonly thread: NativeCaptureThread,
+    private readonly thread: () => NativeCaptureThread | null,
     private readonly target: NativeTarget,
   ) {}
 
   async sample(_stillBlocked: () => boolean, beatNs: bigint): Promise<SampleResult> {
-    const reply = await this.thread.capture(this.target, beatNs);
+    const thread = this.thread();
+    if (thread === null) return { frames: null, unreachable: 'starting' };
+    const reply = await thread.capture(this.target, beatNs);
     if (reply === null) return { frames: null, unreachable: 'timed-out' };
     switch (reply.outcome) {
       case 'captured':
-        return { frames: toFrames(reply.frames) };
+        return { frames: toFrames(reply.frames), ...(reply.atEntry ? { atEntry: true } : {}) };
       case 'failed':
         throw new Error(reply.error);
       case 'not-listed':
         return { frames: null, unreachable: 'not-listed' };
       case 'no-answer':
         return { frames: null, unreachable: 'timed-out' };
+      case 'no-frames':
+        return { frames: null, unreachable: 'no-frames' };
       default:
         return { frames: null };
     }

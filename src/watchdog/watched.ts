@@ -24,16 +24,27 @@ export interface OpenStall {
   inSyncApi?: string;
   /** A worker thread's capture got no answer: its relay, the main thread, was busy. Try again. */
   retryCapture?: boolean;
+  /** The last sample found no JavaScript frame, or came too early: the next one tries again. */
+  retryNextSample?: boolean;
+  /** The site's stack stopped at a function's entry: a later sample at a statement replaces it. */
+  siteAtEntry?: boolean;
 }
 
 /**
  * One sample: the stack, or null when none could be read. It also says why a thread could not be
- * reached: it is not listed any more (it has exited), or no answer came in time (the thread, or the
- * main thread that relays inspector captures, is inside a long native call).
+ * reached: it is not listed any more (it has exited), no answer came in time (the thread, or the
+ * main thread that relays inspector captures, is inside a long native call), or it had no frames.
  */
 export interface SampleResult {
   frames: Frame[] | null;
-  unreachable?: 'not-listed' | 'timed-out';
+  /**
+   * `no-frames`: the thread answered with no JavaScript on its stack (the native capture's interrupt
+   * ran between two microtasks): a later sample may land inside one. `starting`: the native
+   * capture thread is not up yet (the first moments of the process).
+   */
+  unreachable?: 'not-listed' | 'timed-out' | 'no-frames' | 'starting';
+  /** The top frame stopped at its function's entry, not at a statement (src/stack/entry-position.ts). */
+  atEntry?: boolean;
 }
 
 /**

@@ -52,6 +52,15 @@ const RECENT_SLOW_CALLS = 32;
  */
 const THREAD_MESSAGES_GRACE_MS = 10;
 
+/** Why a stall has no stack, by what the last sample found. */
+const NO_STACK_REASONS = {
+  'timed-out': 'no answer in time: the thread (or the main thread) was inside a native call',
+  'no-frames': 'every sample landed between two microtasks (a long promise chain), with no JavaScript frame to name',
+  'not-listed': 'the thread had exited',
+  starting: 'the capture thread was still starting',
+  turned: 'the loop turned before the stack could be captured',
+} as const;
+
 const data = workerData as WatchdogData;
 const options = data.options;
 const flags = new Int32Array(data.shared);
@@ -68,19 +77,27 @@ const context: ReportContext = {
   ...(data.capture === 'off' ? { stacksUnavailable: data.noCaptureReason ?? 'stack capture unavailable' } : {}),
 };
 
-/** The native path's blocking calls run on their own thread; started with the watchdog, so the first stall finds it up. */
-let captureThread: NativeCaptureThread | null =
-  data.capture === 'native'
-    ? new NativeCaptureThread({ shared: data.shared, registry: data.registry }, (message) => {
-        captureThread = null;
-        main.capture = null;
-        warn('LOOPWATCH_NO_NATIVE_CAPTURE', `native stack capture stopped: ${message}; stalls are still timed`);
-      })
-    : null;
+/**
+ * The native path's blocking calls run on their own thread (capture-thread.ts). Started once this
+ * thread polls (see the end of this file): booting both at once delayed the watchdog enough to
+ * miss a stall that began 50 ms after the app started.
+ */
+let captureThread: NativeCaptureThread | null = null;
+/** The capture thread failed: no native sampler any more. */
+let nativeDown = false;
+function startCaptureThread(): void {
+  captureThread = new NativeCaptureThread({ shared: data.shared, registry: data.registry }, (message) => {
+    captureThread = null;
+    nativeDown = true;
+    main.capture = null;
+    for (const watched of threads.values()) watched.capture = null;
+    warn('LOOPWATCH_NO_NATIVE_CAPTURE', `native stack capture stopped: ${message}; stalls are still timed`);
+  });
+}
 
 /** The sampler of a watched thread, by capture path; null when stacks are off (or the capture thread died). */
 function samplerFor(threadId: number, beats: 'main' | 'registry', beatIndex: number): Sampler | null {
-  if (data.capture === 'native') return captureThread === null ? null : new NativeSampler(captureThread, { key: String(threadId), beats, beatIndex });
+  if (data.capture === 'native') return nativeDown ? null : new NativeSampler(() => captureThread, { key: String(threadId), beats, beatIndex });
   if (data.capture === 'inspector') return threadId === 0 ? new StackCapture() : new ThreadStackCapture(threadId, onThreadSession);
   return null;
 }
@@ -226,6 +243,9 @@ function handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
       const open = watched.open;
       if (open === null || open.capturing !== null) return;
       if (open.stack.length > 0) takeSample(watched, open, event.elapsedMs);
+      // The first sample caught the thread between two microtasks (or came before the capture
+      // thread was up): try again.
+      else if (open.retryNextSample === true && captureLimiter.tryTake(performance.now())) takeSample(watched, open, event.elapsedMs);
       // Started inside a sync call that has returned, and the loop is still blocked: capture now.
       else if (open.inSyncApi !== undefined && watched.capture !== null && currentSyncApi(watched) === null && captureLimiter.tryTake(performance.now())) {
         takeSample(watched, open, event.elapsedMs);
@@ -250,8 +270,9 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
   const startedNs = process.hrtime.bigint();
   stall.capturing = current
     .sample(() => Atomics.load(watched.beats, watched.beatIndex) === stall.beatNs, stall.beatNs)
-    .then(({ frames, unreachable }) => {
+    .then(({ frames, unreachable, atEntry = false }) => {
       stall.retryCapture = false;
+      stall.retryNextSample = unreachable === 'no-frames' || unreachable === 'starting';
       if (frames === null) {
         // worker.terminate() runs no exit handler: the inspector not listing the thread is one way
         // we learn it is gone (its creator's 'exit' event, src/threads/exits.ts, is the other).
@@ -260,10 +281,7 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
         // inspector captures, and which every native capture waits for too), is in a long native
         // call. Tried again once the main thread is free (see retryThreadCaptures).
         if (unreachable === 'timed-out') stall.retryCapture = true;
-        if (stall.stack.length === 0) {
-          stall.noStackReason =
-            unreachable === 'timed-out' ? 'no answer in time: the thread (or the main thread) was inside a native call' : 'the loop turned before the stack could be captured';
-        }
+        if (stall.stack.length === 0) stall.noStackReason = NO_STACK_REASONS[unreachable ?? 'turned'];
         return;
       }
       stall.aliveMs = nsToMs(process.hrtime.bigint() - stall.beatNs) - HEARTBEAT_MS;
@@ -273,16 +291,20 @@ function takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after
         stall.captureMs = Math.round(nsToMs(process.hrtime.bigint() - startedNs) * 10) / 10;
         stall.stack = stack;
         stall.site = site;
+        stall.siteAtEntry = atEntry;
         stall.noStackReason = undefined;
       } else {
         stall.samples.push({ atMs: Math.round(elapsedMs), stack });
         // The first stack caught the thread outside the app's code (in Node's own tick processing,
-        // between two callbacks of one long turn): a later one inside it names the line instead.
-        // The first stack stays in the samples: where that part of the stall went.
-        if (site !== null && isAppFrame(site, rules) && (stall.site === null || !isAppFrame(stall.site, rules))) {
+        // between two callbacks of one long turn), or at a function's entry rather than a statement:
+        // a later one inside the app's code, at a statement, names the line instead. The first stack
+        // stays in the samples: where that part of the stall went.
+        const better = stall.site === null || !isAppFrame(stall.site, rules) || (stall.siteAtEntry === true && !atEntry);
+        if (site !== null && isAppFrame(site, rules) && better) {
           stall.samples.unshift({ atMs: Math.round(stall.detectedAfterMs), stack: stall.stack });
           stall.site = site;
           stall.stack = stack;
+          stall.siteAtEntry = atEntry;
         }
       }
     })
@@ -513,6 +535,16 @@ process.on('unhandledRejection', (reason) => {
 });
 
 Atomics.store(flags, READY_INDEX, 1);
+
+if (data.capture === 'native') {
+  setTimeout(() => {
+    try {
+      if (!exiting) startCaptureThread();
+    } catch (error) {
+      warn('LOOPWATCH_NO_NATIVE_CAPTURE', `native stack capture could not start (${(error as Error).message}); stalls are still timed`);
+    }
+  }, 0);
+}
 
 setInterval(() => {
   try {

@@ -80,11 +80,11 @@ export function readReport(file: string): any {
   }
 }
 
-/** The 1-based line in a fixture marked `// BLOCKING LINE`. */
-export function blockingLine(script: string): number {
+/** The 1-based line in a fixture marked `// BLOCKING LINE` (or another marker). */
+export function blockingLine(script: string, marker = 'BLOCKING LINE'): number {
   const lines = fs.readFileSync(path.isAbsolute(script) ? script : path.join(FIXTURES, script), 'utf8').split('\n');
-  const index = lines.findIndex((line) => line.includes('BLOCKING LINE'));
-  if (index < 0) throw new Error(`${script} has no BLOCKING LINE marker`);
+  const index = lines.findIndex((line) => line.includes(marker));
+  if (index < 0) throw new Error(`${script} has no ${marker} marker`);
   return index + 1;
 }
 

@@ -181,18 +181,37 @@ describe('bad input: one coded warning, the app keeps running', () => {
     expect(spinLines(lines), result.stderr).toHaveLength(1);
   });
 
-  it('a debugger port already open (--inspect): durations without stacks', async () => {
+  it('a debugger port already open (--inspect): the native capture still names the line, without touching the debugger', async () => {
     const result = await runFixture('cpu-timer.js', { nodeArgs: ['--inspect=127.0.0.1:0'] });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('done\n');
+    expect(result.stderr).not.toMatch(/\[LOOPWATCH_\w+\]/);
+    expect(result.report).toMatchObject({ stacks: true, capture: 'native' });
+    expect(result.report.sites.map((site: any) => site.line)).toContain(blockingLine('cpu-timer.js'));
+  });
+
+  it('a debugger port already open, with the inspector path asked for: durations without stacks', async () => {
+    const result = await runFixture('cpu-timer.js', { nodeArgs: ['--inspect=127.0.0.1:0'], env: { LOOPWATCH_CAPTURE: 'inspector' } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('done\n');
     expect(result.stderr).toMatch(/\[LOOPWATCH_NO_INSPECTOR\]/);
-    expect(result.report.stacks).toBe(false);
+    expect(result.report).toMatchObject({ stacks: false, capture: 'off' });
     expectTimedWithoutStacks(result.report);
   });
 
-  it('a Node.js build without the inspector: durations without stacks', async () => {
+  it('a Node.js build without the inspector: the native capture needs none', async () => {
     // NODE_OPTIONS' --require runs before the command line's: the stand-in loads before loopwatch.
     const result = await runFixture('cpu-timer.js', { env: { NODE_OPTIONS: `--require ${path.join(FIXTURES, 'no-inspector-build.js')}` } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('done\n');
+    expect(result.stderr).not.toMatch(/\[LOOPWATCH_\w+\]/);
+    expect(result.report.sites.map((site: any) => site.line)).toContain(blockingLine('cpu-timer.js'));
+  });
+
+  it('a Node.js build without the inspector, with the inspector path asked for: durations without stacks', async () => {
+    const result = await runFixture('cpu-timer.js', {
+      env: { NODE_OPTIONS: `--require ${path.join(FIXTURES, 'no-inspector-build.js')}`, LOOPWATCH_CAPTURE: 'inspector' },
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('done\n');
     expect(result.stderr).toMatch(/\[LOOPWATCH_NO_INSPECTOR\].*this Node\.js build has no inspector/);

@@ -60,6 +60,7 @@ export function badSetting(name: string, cls: BadClass): BadSetting {
     case 'LOOPWATCH_HANG_MS':
     case 'LOOPWATCH_LOG_FORMAT':
     case 'LOOPWATCH_STACKS':
+    case 'LOOPWATCH_CAPTURE':
     case 'LOOPWATCH_MAX_CAPTURES_PER_MIN':
     case 'LOOPWATCH_SAMPLE_MS':
     case 'LOOPWATCH_MAX_SAMPLES':

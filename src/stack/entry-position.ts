@@ -1,0 +1,24 @@
+/**
+ * Whether a frame's position is its function's entry rather than a statement in its body. V8
+ * checks for interrupts in a function's prologue, and reports a frame stopped there at the
+ * function's start position: the opening parenthesis of its parameter list (or the lone
+ * parameter of `x => ...`). An async function resumed after an `await` goes through its prologue
+ * again, so during a long chain of awaits most native captures land there. The inspector's pause
+ * never does: it stops at the next statement.
+ */
+import { urlToPath } from './frames';
+import { readSourceLines } from '../advice/source';
+
+/** `(` opening a parameter list: after a name, `function`, `async` or `=`/`:` (methods, arrows, properties). */
+const PARAMETER_LIST = /(?:[\w$\]]|\bfunction\*?|\basync)\s*$|[=:,(]\s*(?:async\s*)?$/;
+
+export function isEntryPosition(frame: { filename: string; lineno: number; colno: number }, readLines = readSourceLines): boolean {
+  const lines = readLines(urlToPath(frame.filename));
+  const line = lines?.[frame.lineno - 1];
+  if (line === undefined || frame.colno < 1) return false;
+  const at = line.slice(frame.colno - 1);
+  const before = line.slice(0, frame.colno - 1);
+  if (at.startsWith('(')) return PARAMETER_LIST.test(before) && /\)\s*(?:=>|\{|$)/.test(at);
+  // `x => ...`: the lone parameter.
+  return /^[A-Za-z_$][\w$]*\s*=>/.test(at);
+}
