@@ -42,6 +42,8 @@ import type { WarningCode } from '../codes';
 
 /** Report writes after a stall are batched: at most one per this period. */
 const REPORT_DEBOUNCE_MS = 250;
+/** How long a hang line waits for a stack capture already in flight (see onHang). */
+const HANG_CAPTURE_WAIT_MS = 200;
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
 /**
@@ -345,8 +347,17 @@ function onHang(watched: Watched, stall: OpenStall, elapsedMs: number): void {
     else if (watched.capture !== null && watched.open === stall) takeSample(watched, stall, elapsedMs, finish);
     else finish();
   };
-  if (stall.capturing !== null) void stall.capturing.then(sampleThenFinish);
-  else sampleThenFinish();
+  if (stall.capturing === null) return sampleThenFinish();
+  // A capture in flight gets a moment to land; no more: one waiting on a thread inside a long native
+  // call answers only when the call returns, and the hang line is for while the thread is stuck.
+  let done = false;
+  const once = (next: () => void) => () => {
+    if (done) return;
+    done = true;
+    next();
+  };
+  setTimeout(once(finish), HANG_CAPTURE_WAIT_MS);
+  void stall.capturing.then(once(sampleThenFinish));
 }
 
 /** A thread measured a stall's exact duration when its loop turned again. */
