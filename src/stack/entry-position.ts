@@ -6,14 +6,21 @@
  * again, so during a long chain of awaits most native captures land there. The inspector's pause
  * never does: it stops at the next statement.
  */
-import { urlToPath } from './frames';
+import { fileURLToPath } from 'node:url';
 import { readSourceLines } from '../advice/source';
 
 /** `(` opening a parameter list: after a name, `function`, `async` or `=`/`:` (methods, arrows, properties). */
 const PARAMETER_LIST = /(?:[\w$\]]|\bfunction\*?|\basync)\s*$|[=:,(]\s*(?:async\s*)?$/;
 
 export function isEntryPosition(frame: { filename: string; lineno: number; colno: number }, readLines = readSourceLines): boolean {
-  const lines = readLines(urlToPath(frame.filename));
+  // Runs in the capture thread, which stays small: no source maps here (the position is V8's own).
+  let file = frame.filename;
+  try {
+    if (file.startsWith('file://')) file = fileURLToPath(file);
+  } catch {
+    return false;
+  }
+  const lines = readLines(file);
   const line = lines?.[frame.lineno - 1];
   if (line === undefined || frame.colno < 1) return false;
   const at = line.slice(frame.colno - 1);

@@ -80,26 +80,33 @@ const context: ReportContext = {
 };
 
 /**
- * The native path's blocking calls run on their own thread (capture-thread.ts). Started once this
- * thread polls (see the end of this file): booting both at once delayed the watchdog enough to
- * miss a stall that began 50 ms after the app started.
+ * The native path's blocking calls run on their own thread (capture-thread.ts), started at the
+ * first capture: an isolate costs about 9 MiB of RSS, which a process that never stalls need not
+ * pay. It boots in tens of milliseconds; the first request waits in its queue meanwhile.
  */
 let captureThread: NativeCaptureThread | null = null;
 /** The capture thread failed: no native sampler any more. */
 let nativeDown = false;
-function startCaptureThread(): void {
-  captureThread = new NativeCaptureThread({ shared: data.shared, registry: data.registry }, (message) => {
-    captureThread = null;
+function nativeCaptureThread(): NativeCaptureThread | null {
+  if (captureThread !== null || nativeDown || processExiting()) return captureThread;
+  try {
+    captureThread = new NativeCaptureThread({ shared: data.shared, registry: data.registry }, (message) => {
+      captureThread = null;
+      nativeDown = true;
+      main.capture = null;
+      for (const watched of threads.values()) watched.capture = null;
+      warn('LOOPWATCH_NO_NATIVE_CAPTURE', `native stack capture stopped: ${message}; stalls are still timed`);
+    });
+  } catch (error) {
     nativeDown = true;
-    main.capture = null;
-    for (const watched of threads.values()) watched.capture = null;
-    warn('LOOPWATCH_NO_NATIVE_CAPTURE', `native stack capture stopped: ${message}; stalls are still timed`);
-  });
+    warn('LOOPWATCH_NO_NATIVE_CAPTURE', `native stack capture could not start (${(error as Error).message}); stalls are still timed`);
+  }
+  return captureThread;
 }
 
 /** The sampler of a watched thread, by capture path; null when stacks are off (or the capture thread died). */
 function samplerFor(threadId: number, beats: 'main' | 'registry', beatIndex: number): Sampler | null {
-  if (data.capture === 'native') return nativeDown ? null : new NativeSampler(() => captureThread, { key: String(threadId), beats, beatIndex });
+  if (data.capture === 'native') return nativeDown ? null : new NativeSampler(nativeCaptureThread, { key: String(threadId), beats, beatIndex });
   if (data.capture === 'inspector') return threadId === 0 ? new StackCapture() : new ThreadStackCapture(threadId, onThreadSession);
   return null;
 }
@@ -546,16 +553,6 @@ process.on('unhandledRejection', (reason) => {
 });
 
 Atomics.store(flags, READY_INDEX, 1);
-
-if (data.capture === 'native') {
-  setTimeout(() => {
-    try {
-      if (!exiting) startCaptureThread();
-    } catch (error) {
-      warn('LOOPWATCH_NO_NATIVE_CAPTURE', `native stack capture could not start (${(error as Error).message}); stalls are still timed`);
-    }
-  }, 0);
-}
 
 setInterval(() => {
   try {
