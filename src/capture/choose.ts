@@ -4,7 +4,7 @@
  *
  * - `native`: the optional native module interrupts the thread and reads its stack. No debugger:
  *   it cannot abort V8 and does not slow the code it samples. The default wherever it loads.
- * - `inspector`: pauses the thread through the in-process inspector. On Node before 26.10 a pause
+ * - `inspector`: pauses the thread through the in-process inspector. On Node 25 and older a pause
  *   can race V8's inliner and abort the process, and a paused function is not optimised again
  *   while it carries debug info. Used only when asked for, or where native is missing and the
  *   Node version has no race.
@@ -19,10 +19,12 @@ export type CapturePath = 'native' | 'inspector' | 'off';
 export type CaptureChoice = 'auto' | CapturePath;
 
 /**
- * The first Node release whose V8 can no longer abort on a debugger pause that races the inliner
- * (`Check failed: inlineability == SharedFunctionInfo::kHasOptimizationDisabled`).
+ * The first Node release whose V8 can no longer abort on a debugger pause that races the inliner.
+ * Read off the binaries' CHECK messages (docs/capture.md): Node 20.20, 22.23, 24.22, 25.0 and 25.9
+ * carry `inlineability == SharedFunctionInfo::kHasOptimizationDisabled`, the check that aborts;
+ * 26.0, 26.4, 26.7, 26.9, 26.10 and 26.12 accept `kMayContainBreakPoints` too (V8 14.6).
  */
-export const INSPECTOR_SAFE_FROM: readonly [number, number] = [26, 10];
+export const INSPECTOR_SAFE_FROM: readonly [number, number] = [26, 0];
 
 /** Whether the inspector's pause is free of the V8 abort on this Node version. */
 export function inspectorIsSafe(version: string = process.versions.node): boolean {

@@ -1,7 +1,12 @@
 // Throughput, p99 latency and memory cost of the agent and its alternatives on a small HTTP JSON
 // service, driven by autocannon, A/B in one run.
 //
-//   npm run build && node test/bench/overhead.mjs [rounds=7] [seconds=3]
+//   npm run build && node test/bench/overhead.mjs [rounds=7] [seconds=3] [--variants none,production-native,...]
+//
+// loopwatch runs under each capture path (LOOPWATCH_CAPTURE=native, =inspector), side by side: the
+// paths differ in what is loaded and started up front (the native module and its registration, or
+// an inspector session), which is what a service without stalls pays. --variants picks by key
+// (default: all of them, about 7 rounds x 7 variants x 4 s = 3.5 minutes).
 //
 // Variants alternate round by round (and the order flips every other round), never all of A then all
 // of B, so drift on a shared machine hits every variant alike. Ratios are paired: each round's
@@ -14,31 +19,64 @@ import { fork } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const preload = path.resolve(here, '..', '..', 'preload', 'index.js');
-const rounds = Number(process.argv[2] ?? 7);
-const seconds = Number(process.argv[3] ?? 3);
+const { values: flags, positionals } = parseArgs({ options: { variants: { type: 'string' } }, allowPositionals: true });
+const rounds = Number(positionals[0] ?? 7);
+const seconds = Number(positionals[1] ?? 3);
 const WARMUP_SECONDS = 1;
 const CONNECTIONS = 32;
 
-const variants = [
-  { name: 'no agent', execArgv: [], env: {} },
-  { name: 'loopwatch production', execArgv: ['--require', preload], env: { LOOPWATCH_MODE: 'production' } },
-  { name: 'loopwatch debug', execArgv: ['--require', preload], env: { LOOPWATCH_MODE: 'debug' } },
-  { name: 'prom-client default metrics', execArgv: ['--import', path.join(here, 'preload-prom-client.mjs')], env: {} },
-  { name: 'blocked-at (threshold 100 ms)', execArgv: ['--import', path.join(here, 'preload-blocked-at.mjs')], env: {} },
+const loopwatch = (mode, capture) => ({
+  key: `${mode}-${capture}`,
+  name: `loopwatch ${mode}, ${capture}`,
+  execArgv: ['--require', preload],
+  env: { LOOPWATCH_MODE: mode, LOOPWATCH_CAPTURE: capture },
+});
+const allVariants = [
+  { key: 'none', name: 'no agent', execArgv: [], env: {} },
+  loopwatch('production', 'native'),
+  loopwatch('production', 'inspector'),
+  loopwatch('debug', 'native'),
+  loopwatch('debug', 'inspector'),
+  { key: 'prom-client', name: 'prom-client default metrics', execArgv: ['--import', path.join(here, 'preload-prom-client.mjs')], env: {} },
+  { key: 'blocked-at', name: 'blocked-at (threshold 100 ms)', execArgv: ['--import', path.join(here, 'preload-blocked-at.mjs')], env: {} },
 ];
+const variants = pickVariants(flags.variants);
+
+/** The variants named by --variants, always with the "no agent" baseline every ratio divides by. */
+function pickVariants(list) {
+  if (list === undefined) return allVariants;
+  const keys = new Set(['none', ...list.split(',').map((key) => key.trim())]);
+  const unknown = [...keys].filter((key) => !allVariants.some((variant) => variant.key === key));
+  if (unknown.length > 0) throw new Error(`--variants: unknown ${unknown.join(', ')}; known: ${allVariants.map((variant) => variant.key).join(', ')}`);
+  return allVariants.filter((variant) => keys.has(variant.key));
+}
+
+// The warnings loopwatch prints when the capture path asked for cannot start: the variant would then
+// measure "no stacks" under a name that says otherwise.
+const NO_CAPTURE_WARNING = /\[LOOPWATCH_NO_(NATIVE_CAPTURE|INSPECTOR)\]/;
 
 function startServer(variant) {
   const env = { ...process.env, LOOPWATCH_LOG: 'off', ...variant.env };
   // NODE_OPTIONS from the caller (npm, a shell) would add a preload to the "no agent" baseline.
   delete env.NODE_OPTIONS;
   delete env.LOOPWATCH_REPORT;
-  const child = fork(path.join(here, 'server.mjs'), [], { execArgv: variant.execArgv, env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, 'server.mjs'), [], { execArgv: variant.execArgv, env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  // stderr is passed through, and kept to be checked for a capture path that did not start.
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    process.stderr.write(chunk);
+    stderr += chunk;
+  });
+  const checkCapture = () => {
+    if (NO_CAPTURE_WARNING.test(stderr)) throw new Error(`${variant.name}: the capture path did not start (warning above); this variant would measure the wrong thing`);
+  };
   return new Promise((resolve, reject) => {
-    child.once('message', ({ port }) => resolve({ child, port }));
+    child.once('message', ({ port }) => resolve({ child, port, checkCapture }));
     child.once('exit', (code) => reject(new Error(`${variant.name}: server exited with ${code} before listening`)));
   });
 }
@@ -71,13 +109,15 @@ const loads = [os.loadavg()];
 const results = new Map(variants.map((variant) => [variant.name, { rps: [], p99: [], rss: [] }]));
 for (let round = 0; round < rounds; round++) {
   for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
-    const { child, port } = await startServer(variant);
+    const { child, port, checkCapture } = await startServer(variant);
     child.removeAllListeners('exit');
     await drive(port, WARMUP_SECONDS);
     const { rps, p99 } = await drive(port, seconds);
     const { rss } = await ask(child, 'rss');
     child.send('stop');
-    await new Promise((resolve) => child.once('exit', resolve));
+    // 'close', not 'exit': by then all of its stderr has been read.
+    await new Promise((resolve) => child.once('close', resolve));
+    checkCapture();
     const entry = results.get(variant.name);
     entry.rps.push(rps);
     entry.p99.push(p99);

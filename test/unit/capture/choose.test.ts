@@ -22,7 +22,7 @@ describe('chooseCapture', () => {
     expect(result.path).toBe('off');
     expect(result.reason).toBe('native capture unavailable: no binary for linux-x64, Node ABI 999');
     expect(result.warnings).toHaveLength(1);
-    expect(result.warnings[0]).toMatch(/^LOOPWATCH_NO_NATIVE_CAPTURE no native stack capture: no binary .*stalls are still timed.*LOOPWATCH_CAPTURE=inspector gives stacks, at the risk of a V8 abort on Node before 26\.10/);
+    expect(result.warnings[0]).toMatch(/^LOOPWATCH_NO_NATIVE_CAPTURE no native stack capture: no binary .*stalls are still timed.*LOOPWATCH_CAPTURE=inspector gives stacks, at the risk of a V8 abort on Node before 26\.0/);
   });
 
   it('falls back to the inspector where it is safe, and says so once', () => {
@@ -55,10 +55,11 @@ describe('chooseCapture', () => {
 });
 
 describe('inspectorIsSafe', () => {
-  it('is true from Node 26.10 on', () => {
+  it('is true from Node 26.0 on', () => {
     expect(inspectorIsSafe('20.20.2')).toBe(false);
     expect(inspectorIsSafe('24.22.3')).toBe(false);
-    expect(inspectorIsSafe('26.9.0')).toBe(false);
+    expect(inspectorIsSafe('25.9.0')).toBe(false);
+    expect(inspectorIsSafe('26.0.0')).toBe(true);
     expect(inspectorIsSafe('26.10.0')).toBe(true);
     expect(inspectorIsSafe('26.12.1')).toBe(true);
     expect(inspectorIsSafe('27.0.0')).toBe(true);
