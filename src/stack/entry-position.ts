@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { readSourceLines } from '../advice/source';
 
 /** `(` opening a parameter list: after a name, `function`, `async` or `=`/`:` (methods, arrows, properties). */
+/** `if (x) {` and its kind look like a declaration's parameters, and are not. */
+const CONTROL_KEYWORD = /\b(?:if|while|for|switch|catch|with)\s*$/;
 const PARAMETER_LIST = /(?:[\w$\]]|\bfunction\*?|\basync)\s*$|[=:,(]\s*(?:async\s*)?$/;
 
 export function isEntryPosition(frame: { filename: string; lineno: number; colno: number }, readLines = readSourceLines): boolean {
@@ -25,7 +27,8 @@ export function isEntryPosition(frame: { filename: string; lineno: number; colno
   if (line === undefined || frame.colno < 1) return false;
   const at = line.slice(frame.colno - 1);
   const before = line.slice(0, frame.colno - 1);
-  if (at.startsWith('(')) return PARAMETER_LIST.test(before) && /\)\s*(?:=>|\{|$)/.test(at);
+  // A parameter list is followed by a body (`{`) or an arrow; a call is not (`f(a, b);`, `f(a) + 1`).
+  if (at.startsWith('(')) return PARAMETER_LIST.test(before) && !CONTROL_KEYWORD.test(before) && /^\([^()]*\)\s*(?:=>|\{)/.test(at);
   // `x => ...`: the lone parameter.
   return /^[A-Za-z_$][\w$]*\s*=>/.test(at);
 }

@@ -24,6 +24,7 @@ const MODULE_TIMEOUT_MS = 4900;
  * thread's next interrupt check; the thread itself spends microseconds on each.
  */
 const RETRY_ATTEMPTS = 150;
+const MIN_RETRY_ATTEMPTS = 3;
 const RETRY_BUDGET_MS = 50;
 
 const data = workerData as CaptureThreadData;
@@ -66,8 +67,11 @@ function capture(request: CaptureRequest): CaptureReply {
       // taken as an async function resumed after an await (or a function was called), before its
       // body ran: the line is the function's, not the statement's. Measured on an await chain, 10-30%
       // of interrupts land inside a microtask, a few of them past its entry: quick retries find the line.
+      // Each attempt interrupts every registered thread, not just this one: with many worker
+      // threads, fewer attempts, so the others barely notice.
+      const attempts = Math.max(MIN_RETRY_ATTEMPTS, Math.floor(RETRY_ATTEMPTS / Object.keys(threads).length));
       const spentMs = Number(process.hrtime.bigint() - startedNs) / 1e6;
-      if (attempt >= RETRY_ATTEMPTS || spentMs >= RETRY_BUDGET_MS) {
+      if (attempt >= attempts || spentMs >= RETRY_BUDGET_MS) {
         return entryStack !== null ? { id, outcome: 'captured', frames: entryStack, atEntry: true } : { id, outcome: 'no-frames' };
       }
     }
