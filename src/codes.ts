@@ -1,6 +1,6 @@
 /**
  * Every warning loopwatch can print, by stable code. Codes are never reused or renamed:
- * users grep for them and `test/unit/codes.test.ts` checks this list against the README table.
+ * users grep for them and `test/unit/docs.test.ts` checks this list against the README table.
  */
 export const CODES = {
   /** An environment variable had a value loopwatch cannot use; the default was used instead. */

@@ -1,6 +1,6 @@
 /**
  * `suggest(site, context)`: what to do about a flagged site, specific to what blocked and where
- * (DESIGN.md section 5). Pure: sources come through `context`. The text may hold fenced code
+ * (docs/design.md, "Sync APIs and advice"). Pure: sources come through `context`. The text may hold fenced code
  * blocks (```), which the terminal and HTML reports render as code.
  */
 import * as path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Advice for a blocking synchronous API: its non-blocking replacement (DESIGN.md section 5), as
+ * Advice for a blocking synchronous API: its non-blocking replacement (docs/design.md, "Sync APIs and advice"), as
  * the user's own line rewritten when it can be read, else as a template.
  */
 import { POOL_CAVEAT, code } from './types';

@@ -29,7 +29,7 @@ export function code(...lines: string[]): string {
   return '```\n' + lines.join('\n') + '\n```';
 }
 
-/** The libuv pool caveat every "use the async version" advice carries (DESIGN.md section 5). */
+/** The libuv pool caveat every "use the async version" advice carries (docs/design.md, "Sync APIs and advice"). */
 export const POOL_CAVEAT =
   'The async version runs on the libuv thread pool: 4 threads by default (UV_THREADPOOL_SIZE), shared by fs, dns.lookup, crypto and zlib. ' +
   'At high volume it queues; CPU-heavy work at volume belongs in a dedicated worker pool (piscina).';

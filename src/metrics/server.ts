@@ -37,7 +37,7 @@ export function serveMetrics(source: MetricsSource, port: number, host: string, 
     if (error.code === 'EADDRINUSE') {
       hooks.warn(
         'LOOPWATCH_METRICS_PORT_IN_USE',
-        `port ${port} on ${host} is in use, no /metrics in process ${process.pid} (a parent process that inherited NODE_OPTIONS may hold it; see README "Metrics")`,
+        `port ${port} on ${host} is in use, no /metrics in process ${process.pid} (a parent process that inherited NODE_OPTIONS may hold it; see docs/metrics.md)`,
       );
     } else {
       hooks.warn('LOOPWATCH_METRICS_SERVER_FAILED', `cannot serve /metrics on ${host}:${port} (${error.message})`);

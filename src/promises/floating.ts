@@ -1,5 +1,5 @@
 /**
- * Floating-promise detection with `v8.promiseHooks` (DESIGN.md section 6). `async_hooks` cannot do
+ * Floating-promise detection with `v8.promiseHooks` (docs/design.md, "Promises"). `async_hooks` cannot do
  * it: a promise made inside a `.then` handler gets the running reaction as its trigger, so every
  * clean scenario was flagged.
  *

@@ -1,5 +1,5 @@
 /**
- * Unhandled rejections, observed without changing the app (DESIGN.md section 6). A listener of
+ * Unhandled rejections, observed without changing the app (docs/design.md, "Promises"). A listener of
  * our own on 'unhandledRejection' would turn the default crash into exit 0 and make
  * `--unhandled-rejections=warn-with-error-code` lose its exit code; so loopwatch wraps
  * `process.emit`, watches the events go by, and returns exactly what the original returned.

@@ -68,7 +68,7 @@ export function createSiteTable(rules: AttributionRules, ignore: readonly Ignore
 /**
  * The app frame that created the promise. A stack with no app frame at all is Node's or a
  * dependency's own business: Node internals are never blamed on the app (the bundled undici made
- * such promises in an http + fetch smoke test, DESIGN.md section 6), and a dependency's promise is
+ * such promises in an http + fetch smoke test, docs/design.md, "Promises"), and a dependency's promise is
  * reported at the dependency's line only when that line made it.
  */
 export function siteOf(frames: readonly Frame[], rules: AttributionRules): Frame | null {

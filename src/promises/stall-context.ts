@@ -5,7 +5,7 @@
  * view blocked-at gives.
  *
  * Cost: `async_hooks` with a stack per resource is what made blocked-at 15x slower on HTTP
- * (DESIGN.md section 4), which is why this never runs in production. Promise resources are
+ * (docs/design.md, "Overhead"), which is why this never runs in production. Promise resources are
  * skipped (the floating detector's promise hooks cover promises, and a stack per promise here
  * would double debug mode's cost); no `destroy` hook (9-11x): contexts live in a WeakMap keyed by
  * the resource object and go with it.

@@ -1,5 +1,5 @@
 /**
- * The caller's stack, taken only for slow calls (3-6 us each, DESIGN.md section 4), as raw 1-based
+ * The caller's stack, taken only for slow calls (3-6 us each, docs/design.md, "Overhead"), as raw 1-based
  * frames: the watchdog worker maps them through source maps, off the app's thread.
  */
 import { urlToPath, type Frame } from '../stack/frames';

@@ -1,6 +1,6 @@
 /**
  * Which synchronous APIs loopwatch times. Node has no diagnostics channel for fs, crypto or zlib,
- * so wrapping the CommonJS exports is the only way (DESIGN.md section 5).
+ * so wrapping the CommonJS exports is the only way (docs/design.md, "Sync APIs and advice").
  */
 // Default imports are the real exports objects (esModuleInterop wraps, never copies); `import * as`
 // would be a copy, and patching a copy times nothing.

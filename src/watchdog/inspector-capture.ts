@@ -1,7 +1,7 @@
 /**
  * Captures the blocked main thread's stack from the watchdog worker through an in-process inspector
  * session (`connectToMainThread`: no port is opened). The Debugger domain is enabled only while a
- * stall lasts: left enabled it makes promise-heavy code 7-9x slower (DESIGN.md section 3), and a
+ * stall lasts: left enabled it makes promise-heavy code 7-9x slower (docs/design.md, "Stall detection and stack capture"), and a
  * session still connected at exit prints "Waiting for the debugger to disconnect...".
  */
 import * as inspector from 'node:inspector';

@@ -31,3 +31,30 @@ describe('README tables match the code', () => {
     expect(tableNames('Options').sort()).toEqual([...read].sort());
   });
 });
+
+/** Every .ts file under src/ and test/. */
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name === 'fixtures' ? [] : sourceFiles(full);
+    return entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+describe('documents cited by the code', () => {
+  it('exist in the repository, with the section a comment names', () => {
+    const citations = sourceFiles(path.join(root, 'src'))
+      .concat(sourceFiles(path.join(root, 'test')))
+      .flatMap((file) => [...fs.readFileSync(file, 'utf8').matchAll(/docs\/([\w-]+\.md)(?:, "([^"]+)")?/g)].map((match) => ({ file, doc: match[1]!, section: match[2] })));
+    expect(citations.length).toBeGreaterThan(10);
+    for (const { file, doc, section } of citations) {
+      const docPath = path.join(root, 'docs', doc);
+      expect(fs.existsSync(docPath), `${path.relative(root, file)} cites docs/${doc}`).toBe(true);
+      if (section !== undefined) expect(fs.readFileSync(docPath, 'utf8'), `${path.relative(root, file)} cites docs/${doc}, "${section}"`).toContain(`\n## ${section}\n`);
+    }
+  });
+
+  it('cite nothing outside it', () => {
+    for (const file of sourceFiles(path.join(root, 'src'))) expect(fs.readFileSync(file, 'utf8'), path.relative(root, file)).not.toMatch(/DESIGN\.md|STYLE\.md/);
+  });
+});

@@ -3,7 +3,7 @@
  * and without its own listeners, with the flag on the command line or in NODE_OPTIONS: same
  * stdout, same exit code, and the same stderr (byte for byte with LOOPWATCH_LOG=off; without
  * loopwatch's own lines otherwise). A listener of loopwatch's own would turn the default crash
- * into exit 0 (DESIGN.md section 6): this is the test that catches it.
+ * into exit 0 (docs/design.md, "Promises"): this is the test that catches it.
  */
 import { describe, expect, it } from 'vitest';
 import { runFixture, type RunResult } from '../run-fixture';
