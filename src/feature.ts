@@ -3,6 +3,7 @@
  * `start(context)` returns a `stop()` that undoes exactly what `start` did. Features run on the
  * app's main thread; what they learn reaches the report through the watchdog worker.
  */
+import type { StallKind } from './stall-kind';
 import type { Options } from './options';
 import type { WarningCode } from './codes';
 import type { Frame } from './stack/frames';
@@ -14,8 +15,8 @@ export interface StallEvent {
   site: string | null;
   /** The blocking sync API, when the stall overlapped a slow sync call (`crypto.pbkdf2Sync`). */
   api: string | null;
-  /** What kind of blocking it was: `cpu`, `sync-api`, `json`, `regex`, `unknown`, ... */
-  kind: string;
+  /** What kind of blocking it was (stall-kind.ts). */
+  kind: StallKind;
   threadId: number;
 }
 

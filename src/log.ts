@@ -5,7 +5,7 @@
  * while it is blocked, and blocked is exactly when the watchdog needs to speak.
  */
 import * as fs from 'node:fs';
-import { RateLimiter } from './watchdog/detector';
+import { RateLimiter } from './rate-limiter';
 import type { LogFormat } from './options';
 
 export interface LogFields {

@@ -1,9 +1,11 @@
 import * as path from 'node:path';
 import type { WarningCode } from './codes';
-import type { CaptureChoice } from './capture/choose';
 
 export type Mode = 'off' | 'production' | 'debug';
 export type LogFormat = 'text' | 'json';
+/** How stacks are read (src/capture/choose.ts decides what `auto` means here). */
+export type CapturePath = 'native' | 'inspector' | 'off';
+export type CaptureChoice = 'auto' | CapturePath;
 
 /** Everything loopwatch can be told. Read from `LOOPWATCH_*` by {@link readOptionsFromEnv}. */
 export interface Options {

@@ -27,7 +27,7 @@ function preload(): void {
   const holder = globalThis as Record<symbol, unknown>;
   if (holder[REGISTERED] !== undefined) return;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  holder[REGISTERED] = (require('./threads/register') as typeof import('./threads/register')).registerThread(options, warn);
+  holder[REGISTERED] = (require('./watchdog/app-thread') as typeof import('./watchdog/app-thread')).registerThread(options, warn);
 }
 
 try {

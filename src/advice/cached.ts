@@ -7,7 +7,7 @@
  * them on every rebuild).
  */
 import { suggest } from './suggest';
-import { diskSources } from './source';
+import { diskSources } from '../stack/source';
 import type { AdviceSite } from './types';
 
 const memo = new WeakMap<AdviceSite, { key: string; advice: string }>();

@@ -3,12 +3,12 @@
  * Kept free of I/O so `suggest` is a pure function of its inputs (tests pass sources in memory).
  */
 import type { Frame } from '../stack/frames';
+import type { StallKind } from '../stall-kind';
 
 export interface AdviceSite extends Frame {
   /** The blocking sync API (`fs.readFileSync`), or null. */
   api: string | null;
-  /** `sync-api`, `json`, `regex`, `cpu`, `microtasks`, `dependency`, `unknown`, ... */
-  kind: string;
+  kind: StallKind;
   /** The worst occurrence's stack, top frame first. */
   stack: readonly Frame[];
 }

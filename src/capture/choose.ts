@@ -10,13 +10,12 @@
  *   Node version has no race.
  * - `off`: stalls are timed, sync-API calls still attributed by their wrappers; no stacks.
  */
-import type { Options } from '../options';
+import type { CapturePath, Options } from '../options';
 import type { WarningCode } from '../codes';
 import { whyNoStackCapture } from '../inspector-check';
 import { registerForNativeCapture } from './native-binding';
 
-export type CapturePath = 'native' | 'inspector' | 'off';
-export type CaptureChoice = 'auto' | CapturePath;
+export type { CaptureChoice, CapturePath } from '../options';
 
 /**
  * The first Node release whose V8 can no longer abort on a debugger pause that races the inliner.

@@ -1,7 +1,7 @@
 /** Small formatting helpers shared by the terminal and HTML reports. */
 import * as path from 'node:path';
 import type { Frame } from '../stack/frames';
-import { readSourceLines } from '../advice/source';
+import { readSourceLines } from '../stack/source';
 
 /** `830 ms`, `2.41 s`. */
 export function ms(value: number): string {

@@ -5,10 +5,11 @@
  */
 import * as fs from 'node:fs';
 import { suggest } from '../advice/suggest';
-import { diskSources } from '../advice/source';
+import { diskSources } from '../stack/source';
 import type { Frame } from '../stack/frames';
 import type { Overflow, SiteRecord, StallRecord, Unattributed } from '../report/aggregate';
 import type { ApiCounter } from '../sync-api/wrap';
+import type { StallKind } from '../stall-kind';
 import { UsageError } from './usage-error';
 
 /** The report's types as the watchdog writes them, minus what renderers never read. */
@@ -99,7 +100,7 @@ function normalizeSite(s: Record<string, unknown>): SiteView {
   const site = {
     ...frame(s),
     api: typeof s.api === 'string' ? s.api : null,
-    kind: str(s.kind) || 'unknown',
+    kind: kind(s.kind),
     count: num(s.count),
     totalMs: num(s.totalMs),
     maxMs: num(s.maxMs),
@@ -116,7 +117,7 @@ function normalizeStall(s: Record<string, unknown>): StallView {
     site: s.site !== null && typeof s.site === 'object' ? frame(record(s.site)) : null,
     api: typeof s.api === 'string' ? s.api : null,
     ...(typeof s.apiCallMs === 'number' ? { apiCallMs: s.apiCallMs } : {}),
-    kind: str(s.kind) || 'unknown',
+    kind: kind(s.kind),
     stack: list(s.stack).map((f) => frame(record(f))),
     samples: list(s.samples).map((sample) => ({ atMs: num(record(sample).atMs), stack: list(record(sample).stack).map((f) => frame(record(f))) })),
     ...(s.ongoing === true ? { ongoing: true } : {}),
@@ -153,6 +154,13 @@ function record(value: unknown): Record<string, unknown> {
 
 function list(value: unknown): unknown[] {
   return Array.isArray(value) ? (value as unknown[]) : [];
+}
+
+const KINDS: ReadonlySet<string> = new Set<StallKind>(['sync-api', 'json', 'regex', 'cpu', 'microtasks', 'dependency', 'unknown']);
+
+/** A kind this version knows; anything else (a newer report's) reads as `unknown`. */
+function kind(value: unknown): StallKind {
+  return typeof value === 'string' && KINDS.has(value) ? (value as StallKind) : 'unknown';
 }
 
 function num(value: unknown): number {

@@ -6,7 +6,7 @@ import type { Paint } from './colors';
 import { adviceParts, displayPath, excerpt, location, ms, noStackReasons } from './format';
 import type { ReportView, SiteView } from './load-report';
 import { suggestFloating } from '../advice/suggest';
-import { diskSources } from '../advice/source';
+import { diskSources } from '../stack/source';
 
 export interface TerminalOptions {
   paint: Paint;

@@ -4,9 +4,9 @@
  * LOOPWATCH_FLOATING / LOOPWATCH_FLOATING_SAMPLE: promise hooks cost 1.6x and more on promise-heavy
  * code, see the README). Findings go to the log, the live stats and the `promises` report section.
  */
-import * as path from 'node:path';
 import type { Feature } from '../feature';
 import { mapFrame, type Frame } from '../stack/frames';
+import { AGENT_ROOTS } from '../agent-roots';
 import { shortLocation, type AttributionRules } from '../stack/attribution';
 import { AgentLog, type LogFields } from '../log';
 import { observeRejections } from './rejections';
@@ -24,8 +24,7 @@ export const startPromises: Feature = (context) => {
   const cwd = process.cwd();
   const rules: AttributionRules = {
     appPaths: options.appPaths,
-    // dist/src/promises -> dist (compiled) and src (mapped sources): loopwatch's own code.
-    agentRoots: [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..', '..', '..', 'src')],
+    agentRoots: AGENT_ROOTS,
   };
   // On the main thread: promise findings happen in process.emit and FinalizationRegistry callbacks,
   // never while the loop is blocked.

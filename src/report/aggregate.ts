@@ -3,6 +3,7 @@
  * individual stalls. Memory stays bounded whatever the number of distinct sites: past `maxSites`,
  * the site with the least total blocked time is folded into `overflow`.
  */
+import type { StallKind } from '../stall-kind';
 import type { Frame } from '../stack/frames';
 
 export interface Sample {
@@ -22,8 +23,8 @@ export interface StallRecord {
   apiCallMs?: number;
   /** Every slow sync call inside this stall, when there was more than one. */
   syncCalls?: Array<{ api: string; durationMs: number; site: Frame | null }>;
-  /** See classify.ts: `cpu`, `sync-api`, `json`, `regex`, `dependency`, `unknown`, ... */
-  kind: string;
+  /** See classify.ts. */
+  kind: StallKind;
   stack: Frame[];
   samples: Sample[];
   /** How late the heartbeat was when the watchdog noticed the stall (the detection latency, within one 10 ms heartbeat). */
@@ -40,7 +41,7 @@ export interface SiteRecord extends Frame {
   /** The thread the site blocked: 0 for the main thread, else the worker's `threadId`. */
   threadId: number;
   api: string | null;
-  kind: string;
+  kind: StallKind;
   count: number;
   totalMs: number;
   maxMs: number;

@@ -3,10 +3,12 @@
  * advice and is a label users filter on.
  */
 import type { Frame } from '../stack/frames';
-import { regexOnLine } from '../advice/regex';
-import { readSourceLines } from '../advice/source';
+import type { StallKind } from '../stall-kind';
 
-export type StallKind = 'sync-api' | 'json' | 'regex' | 'cpu' | 'microtasks' | 'dependency' | 'unknown';
+export type { StallKind } from '../stall-kind';
+import { regexOnLine } from '../advice/regex';
+import { readSourceLines } from '../stack/source';
+
 
 export interface ClassifyInput {
   api: string | null;

@@ -7,7 +7,7 @@
  * never does: it stops at the next statement.
  */
 import { fileURLToPath } from 'node:url';
-import { readSourceLines } from '../advice/source';
+import { readSourceLines } from './source';
 
 /** `(` opening a parameter list: after a name, `function`, `async` or `=`/`:` (methods, arrows, properties). */
 /** `if (x) {` and its kind look like a declaration's parameters, and are not. */

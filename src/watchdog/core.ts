@@ -4,14 +4,11 @@
  * reports what it learns. The worker entry (worker.ts) wires it to messages and a poll timer; the
  * unit tests drive it with a fake clock, fake samplers and fake timers.
  */
-import { StallDetector, RateLimiter, type DetectorEvent } from './detector';
+import { StallDetector } from './detector';
+import { CaptureScheduler } from './capture-scheduler';
 import { ThreadRegistry } from './thread-registry';
-import { RecentSlowCalls } from './slow-calls';
-import { finishedRecord, ongoingRecord } from './stall-record';
-import { hangLine, slowCallLine, stallLine, type LogLine } from './stall-lines';
-import { applySample } from './sampling';
-import { ReportWriter } from './report-writer';
-import { openStall, type OpenStall, type Sampler, type Watched } from './watched';
+import { StallRecorder, type StallLog } from './recorder';
+import type { OpenStall, Sampler, Watched } from './watched';
 import type { SamplersHooks } from './samplers';
 import {
   BEAT_INDEX,
@@ -26,19 +23,12 @@ import {
   type ToWatchdog,
   type WatchdogData,
 } from './shared';
-import { mapFrame } from '../stack/frames';
-import type { SlowCall } from '../feature';
-import { siteOf, shortLocation, type AttributionRules } from '../stack/attribution';
-import { StallAggregate, type StallRecord } from '../report/aggregate';
-import { buildReport, type Report, type ReportContext } from '../report/report';
-import type { LogFields } from '../log';
+import type { StallRecord } from '../report/aggregate';
+import type { Report } from '../report/report';
 import { expandPath } from '../options';
 import type { WarningCode } from '../codes';
 
-/** How long a hang line waits for a stack capture already in flight (see onHang). */
-export const HANG_CAPTURE_WAIT_MS = 200;
-/** Slow sync calls remembered for matching with the stall they caused. */
-const RECENT_SLOW_CALLS = 32;
+export { HANG_CAPTURE_WAIT_MS } from './constants';
 /**
  * The final flush waits this long when worker threads are registered: a worker's last messages
  * (its measured stall, the slow call that caused it) travel on the threads channel, unordered with
@@ -47,14 +37,7 @@ const RECENT_SLOW_CALLS = 32;
  */
 export const THREAD_MESSAGES_GRACE_MS = 10;
 
-/** Where stall lines go (src/log.ts's AgentLog). */
-export interface StallLog {
-  line(text: string, fields: LogFields): void;
-  /** Not rate-limited: the hang line. */
-  always(text: string, fields: LogFields): void;
-  /** Tells the lines the rate limit swallowed. */
-  reportSuppressed(): void;
-}
+export type { StallLog } from './recorder';
 
 /** What the core needs from its thread; worker.ts passes the real ones. */
 export interface CoreParts {
@@ -73,19 +56,14 @@ export interface CoreParts {
 export class WatchdogCore {
   /** Set by the final flush: a worker's message arriving after it would record its stall twice. */
   private exiting = false;
-  private sections: Record<string, unknown> = {};
   /** Numbering of the SYNC_CALL_INDEX slot (see shared.ts). */
   private syncApiNames: string[] = [];
   private readonly warnedOnce = new Set<WarningCode>();
   private readonly options: WatchdogData['options'];
   private readonly flags: Int32Array;
-  private readonly rules: AttributionRules;
-  private readonly reportPath: string | null;
-  private readonly aggregate: StallAggregate;
-  private readonly captureLimiter: RateLimiter;
-  private readonly recentSlowCalls = new RecentSlowCalls(RECENT_SLOW_CALLS);
+  private readonly scheduler: CaptureScheduler;
   private readonly log: StallLog;
-  private readonly report: ReportWriter;
+  private readonly recorder: StallRecorder;
   private readonly samplers: ReturnType<CoreParts['samplers']>;
   readonly main: Watched;
   readonly threads: ThreadRegistry;
@@ -94,10 +72,6 @@ export class WatchdogCore {
     const { data } = parts;
     this.options = data.options;
     this.flags = new Int32Array(data.shared);
-    this.rules = { appPaths: this.options.appPaths, agentRoots: data.agentRoots };
-    this.reportPath = this.options.report === null ? null : expandPath(this.options.report, data.pid);
-    this.aggregate = new StallAggregate(this.options.maxSites, this.options.maxStalls);
-    this.captureLimiter = new RateLimiter(this.options.maxCapturesPerMinute, 60_000);
     this.log = parts.log((code, message) => this.warn(code, message));
     this.samplers = parts.samplers({
       warn: (code, message) => this.warn(code, message),
@@ -106,23 +80,32 @@ export class WatchdogCore {
         for (const watched of [this.main, ...this.threads.values()]) watched.capture = null;
       },
     });
-    const context: ReportContext = {
-      pid: data.pid,
-      startedAt: data.startedAt,
-      mode: this.options.mode,
-      thresholdMs: this.options.thresholdMs,
-      hangMs: this.options.hangMs,
-      stacks: data.capture !== 'off',
-      capture: data.capture,
-      ...(data.capture === 'off' ? { stacksUnavailable: data.noCaptureReason ?? 'stack capture unavailable' } : {}),
-    };
-    this.report = new ReportWriter({
-      path: this.reportPath,
-      build: (reason, current) => buildReport(context, this.aggregate, reason, current, this.sections),
-      ongoing: () => this.ongoing(this.main),
-      writeFile: (path, report) => parts.writeReportFile(path, report),
-      onError: (error) => this.warn('LOOPWATCH_REPORT_UNWRITABLE', `cannot write LOOPWATCH_REPORT=${this.reportPath} (${error.message})`),
+    this.recorder = new StallRecorder({
+      data,
+      rules: { appPaths: this.options.appPaths, agentRoots: data.agentRoots },
+      reportPath: this.options.report === null ? null : expandPath(this.options.report, data.pid),
+      log: this.log,
+      send: (message) => parts.send(message),
+      warn: (code, message) => this.warn(code, message),
+      writeReportFile: (path, report) => parts.writeReportFile(path, report),
       setTimeout: (callback, ms) => parts.setTimeout(callback, ms),
+      ongoing: () => this.ongoing(this.main),
+    });
+    this.scheduler = new CaptureScheduler({
+      capture: data.capture,
+      rules: this.recorder.rules,
+      maxCapturesPerMinute: this.options.maxCapturesPerMinute,
+      nowNs: () => parts.nowNs(),
+      nowMs: () => parts.nowMs(),
+      setTimeout: (callback, ms) => parts.setTimeout(callback, ms),
+      main: () => this.main,
+      threads: () => this.threads.values(),
+      currentSyncApi: (watched) => this.currentSyncApi(watched),
+      exiting: () => this.processExiting(),
+      gone: (watched) => this.threads.gone(watched),
+      listed: (threadId) => this.threads.has(threadId),
+      hang: (watched, stall, elapsedMs) => this.recorder.hang(watched.threadId, stall, elapsedMs, this.currentSyncApi(watched), this.ongoing(watched)),
+      warn: (code, message) => this.warn(code, message),
     });
     this.main = this.watch(0, -1, new BigInt64Array(data.shared), BEAT_INDEX, 'main');
     this.threads = new ThreadRegistry(data.registry, {
@@ -132,7 +115,7 @@ export class WatchdogCore {
         // stuck is the point. Its duration is a lower bound: how long it had lasted at the last
         // stack in hand.
         if (open !== null && open.stack.length > 0 && open.aliveMs !== undefined && open.aliveMs >= this.options.thresholdMs) {
-          this.recordStall(watched.threadId, open, open.aliveMs, open.beatNs + BigInt(Math.round((open.aliveMs + HEARTBEAT_MS) * 1e6)));
+          this.recorder.record(watched.threadId, open, open.aliveMs, open.beatNs + BigInt(Math.round((open.aliveMs + HEARTBEAT_MS) * 1e6)));
         }
       },
     });
@@ -145,8 +128,8 @@ export class WatchdogCore {
     for (const watched of this.threads.values()) if (watched.gone !== true) this.poll(watched);
     // A stall going on is part of the report on disk too: a SIGTERM now (no signal listener, see
     // agent.ts) must not lose it. Debounced like every other write.
-    if (this.main.open !== null) this.report.schedule();
-    this.retryThreadCaptures();
+    if (this.main.open !== null) this.recorder.report.schedule();
+    this.scheduler.retryThreadCaptures();
   }
 
   /** A message from the main thread. */
@@ -163,11 +146,10 @@ export class WatchdogCore {
         return;
       }
       case 'slow-call':
-        this.rememberSlowCall(0, message.call);
+        this.recorder.rememberSlowCall(0, message.call);
         return;
       case 'sections':
-        this.sections = message.sections;
-        this.report.schedule();
+        this.recorder.setSections(message.sections);
         return;
       case 'sync-api-names':
         this.syncApiNames = message.names;
@@ -178,7 +160,7 @@ export class WatchdogCore {
     }
   }
 
-  /** A message from an app worker thread's preload (src/threads/register.ts). */
+  /** A message from an app worker thread's preload (src/watchdog/app-thread.ts). */
   onThreadMessage(message: ThreadMessage): void {
     if (this.exiting) return;
     switch (message.type) {
@@ -190,11 +172,11 @@ export class WatchdogCore {
         const watched = this.threads.get(message.threadId);
         if (watched !== undefined) void this.onStallMeasured(watched, message.durationMs, BigInt(message.endNs));
         // Registered before the watchdog listened and blocked before it said hello: timed, no stack.
-        else this.recordStall(message.threadId, null, message.durationMs, BigInt(message.endNs));
+        else this.recorder.record(message.threadId, null, message.durationMs, BigInt(message.endNs));
         return;
       }
       case 'slow-call':
-        this.rememberSlowCall(message.threadId, message.call);
+        this.recorder.rememberSlowCall(message.threadId, message.call);
         return;
       case 'thread-exit':
         this.threads.exited(message.threadId);
@@ -243,128 +225,9 @@ export class WatchdogCore {
     return number > 0 ? (this.syncApiNames[number - 1] ?? 'a sync API') : null;
   }
 
-  /**
-   * Worker-thread captures that got no answer because the main thread (which relays inspector
-   * captures, and which a native capture waits for too) was stuck in a native call: tried again
-   * once it is not, not sooner (a try while it is stuck only queues another behind it and spends
-   * the capture budget).
-   */
-  private retryThreadCaptures(): void {
-    if (this.main.open !== null || this.currentSyncApi(this.main) !== null) return;
-    for (const watched of this.threads.values()) {
-      const open = watched.open;
-      if (open?.retryCapture !== true || open.capturing !== null || !this.captureLimiter.tryTake(this.parts.nowMs())) continue;
-      this.takeSample(watched, open, nsToMs(this.parts.nowNs() - open.beatNs) - HEARTBEAT_MS);
-    }
-  }
-
   private poll(watched: Watched): void {
     const beatNs = Atomics.load(watched.beats, watched.beatIndex);
-    for (const event of watched.detector.poll(nsToMs(this.parts.nowNs()), nsToMs(beatNs))) this.handle(watched, event, beatNs);
-  }
-
-  private handle(watched: Watched, event: DetectorEvent, beatNs: bigint): void {
-    const budget = (): boolean => this.captureLimiter.tryTake(this.parts.nowMs());
-    switch (event.type) {
-      case 'stall-start': {
-        const open = openStall(beatNs, event.elapsedMs);
-        watched.open = open;
-        const inApi = this.currentSyncApi(watched);
-        if (inApi !== null) {
-          // No capture lands inside a native call: the wrapper reports the exact call site when it
-          // returns, so keep the capture budget (a later sample may still capture, see below).
-          open.inSyncApi = inApi;
-          open.noStackReason = `inside ${inApi}, a native call no capture can interrupt`;
-          return;
-        }
-        if (watched.capture === null) open.noStackReason = 'stack capture unavailable';
-        else if (!budget()) open.noStackReason = 'stack capture rate-limited (LOOPWATCH_MAX_CAPTURES_PER_MIN)';
-        else this.takeSample(watched, open, 0);
-        return;
-      }
-      case 'sample': {
-        const open = watched.open;
-        if (open === null || open.capturing !== null) return;
-        if (open.stack.length > 0) this.takeSample(watched, open, event.elapsedMs);
-        // The first sample caught the thread between two microtasks (or came before the capture
-        // thread was up): try again.
-        else if (open.retryNextSample === true && budget()) this.takeSample(watched, open, event.elapsedMs);
-        // Started inside a sync call that has returned, and the loop is still blocked: capture now.
-        else if (open.inSyncApi !== undefined && watched.capture !== null && this.currentSyncApi(watched) === null && budget()) {
-          this.takeSample(watched, open, event.elapsedMs);
-        }
-        return;
-      }
-      case 'hang':
-        if (watched.open !== null) this.onHang(watched, watched.open, event.elapsedMs);
-        return;
-      case 'stall-resumed':
-        void watched.capture?.end();
-        return;
-    }
-  }
-
-  private takeSample(watched: Watched, stall: OpenStall, elapsedMs: number, after?: () => void): void {
-    const current = watched.capture;
-    // The process is on its way out (final flush, or the exit flag when there is no report): a
-    // capture started now could outlive the thread it waits on (an inspector session left
-    // attached prints "Waiting for the debugger to disconnect...").
-    if (current === null || this.processExiting()) return;
-    const startedNs = this.parts.nowNs();
-    stall.capturing = current
-      .sample(() => Atomics.load(watched.beats, watched.beatIndex) === stall.beatNs, stall.beatNs)
-      .then((result) => {
-        if (applySample(stall, result, { startedNs, nowNs: this.parts.nowNs(), elapsedMs }, this.rules)) this.threads.gone(watched);
-      })
-      .catch((error: unknown) => {
-        stall.noStackReason = 'stack capture failed';
-        // A worker thread can go away mid-capture, and a command times out while the thread sits
-        // in a long native call: end this session, the next stall tries again with a new one.
-        if (watched !== this.main || (error as Error).message.endsWith('timed out')) {
-          void current.end();
-          return;
-        }
-        const code = this.parts.data.capture === 'native' ? 'LOOPWATCH_NO_NATIVE_CAPTURE' : 'LOOPWATCH_NO_INSPECTOR';
-        this.warn(code, `stack capture failed (${(error as Error).message}); stalls are still timed, without stacks`);
-        // Ended, not just dropped: a Debugger left enabled makes promise-heavy code 7-9x slower.
-        void current.end();
-        this.main.capture = null;
-      })
-      .finally(() => {
-        stall.capturing = null;
-        after?.();
-      });
-  }
-
-  private onHang(watched: Watched, stall: OpenStall, elapsedMs: number): void {
-    const finish = (): void => {
-      // A worker thread ended by terminate() looks hung forever: only a thread still listed is
-      // reported (without stack capture, worker-thread hangs are not reported at all).
-      if (watched !== this.main && (watched.capture === null || watched.gone === true || !this.threads.has(watched.threadId))) return;
-      const inApi = this.currentSyncApi(watched);
-      this.report.write('hang', this.ongoing(watched));
-      const line = hangLine({ elapsedMs, threadId: watched.threadId, inApi, site: stall.site, reportPath: this.reportPath }, this.parts.data.cwd);
-      this.log.always(line.text, line.fields);
-    };
-    // A fresh sample for the hang report, after any capture in flight (one at a time).
-    const sampleThenFinish = (): void => {
-      // Inside a native call no capture would land: report what is known, now.
-      if (this.currentSyncApi(watched) !== null) finish();
-      else if (watched.capture !== null && watched.open === stall) this.takeSample(watched, stall, elapsedMs, finish);
-      else finish();
-    };
-    const capturing = stall.capturing;
-    if (capturing === null) return sampleThenFinish();
-    // A capture in flight gets a moment to land; no more: one waiting on a thread inside a long
-    // native call answers only when the call returns, and the hang line is for while it is stuck.
-    let done = false;
-    const once = (next: () => void) => (): void => {
-      if (done) return;
-      done = true;
-      next();
-    };
-    this.parts.setTimeout(once(finish), HANG_CAPTURE_WAIT_MS);
-    void capturing.then(once(sampleThenFinish));
+    for (const event of watched.detector.poll(nsToMs(this.parts.nowNs()), nsToMs(beatNs))) this.scheduler.handle(watched, event, beatNs);
   }
 
   /** A thread measured a stall's exact duration when its loop turned again. */
@@ -383,33 +246,14 @@ export class WatchdogCore {
 
   /** A stall the thread measured and posted; the main thread's exit waits for these (see MAIN_STALLS_RECORDED_INDEX). */
   private recordMeasured(watched: Watched, stall: OpenStall | null, durationMs: number, endNs: bigint): void {
-    this.recordStall(watched.threadId, stall, durationMs, endNs);
+    this.recorder.record(watched.threadId, stall, durationMs, endNs);
     if (watched === this.main) Atomics.add(this.flags, MAIN_STALLS_RECORDED_INDEX, 1);
-  }
-
-  private recordStall(threadId: number, stall: OpenStall | null, durationMs: number, endNs: bigint): void {
-    const calls = this.recentSlowCalls.endedWithin(threadId, endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
-    const record = finishedRecord(threadId, stall, durationMs, calls, this.rules);
-    this.aggregate.add(record);
-    this.writeLine(stallLine(record, this.parts.data.cwd));
-    const site = record.site ? shortLocation(record.site, this.parts.data.cwd) : null;
-    this.parts.send({ type: 'stall', durationMs: record.durationMs, site, api: record.api, kind: record.kind, threadId });
-    this.report.schedule();
-  }
-
-  private rememberSlowCall(threadId: number, call: SlowCall): void {
-    this.recentSlowCalls.add(threadId, call);
-    if (this.options.mode === 'debug') this.writeLine(slowCallLine(threadId, call, siteOf(call.stack.map(mapFrame), this.rules), this.parts.data.cwd));
-  }
-
-  private writeLine(line: LogLine): void {
-    this.log.line(line.text, line.fields);
   }
 
   /** The thread's stall in progress, if any, as the report shows it. */
   private ongoing(watched: Watched): StallRecord | null {
     const open = watched.open;
-    return open === null ? null : ongoingRecord(watched.threadId, open, nsToMs(this.parts.nowNs() - open.beatNs) - HEARTBEAT_MS, this.currentSyncApi(watched));
+    return open === null ? null : this.recorder.ongoingRecord(watched.threadId, open, this.parts.nowNs(), this.currentSyncApi(watched));
   }
 
   /**
@@ -426,7 +270,7 @@ export class WatchdogCore {
         watched.awaitingCapture.clear();
       }
       if (final) this.closeForExit(nowNs);
-      this.report.write(final ? 'exit' : 'signal', null);
+      this.recorder.report.write(final ? 'exit' : 'signal', null);
     } finally {
       Atomics.store(this.flags, FLUSH_ACK_INDEX, seq);
       Atomics.notify(this.flags, FLUSH_ACK_INDEX);
@@ -445,7 +289,7 @@ export class WatchdogCore {
     // the threshold as the main thread sees it, or its message is lost: record it only if it is
     // long enough by the shared heartbeat.
     const lateMs = stall === null ? 0 : nsToMs(nowNs - stall.beatNs) - HEARTBEAT_MS;
-    if (stall !== null && lateMs >= this.options.thresholdMs) this.recordStall(0, stall, lateMs, nowNs);
+    if (stall !== null && lateMs >= this.options.thresholdMs) this.recorder.record(0, stall, lateMs, nowNs);
     for (const watched of this.threads.values()) {
       watched.capture?.endNow();
       watched.capture = null;
@@ -453,7 +297,7 @@ export class WatchdogCore {
       watched.open = null;
       // A worker thread still blocked as the process exits. Only with a stack: that proves the
       // thread was alive during the stall (a terminated thread's heartbeat is frozen too).
-      if (open !== null && open.stack.length > 0) this.recordStall(watched.threadId, open, nsToMs(nowNs - open.beatNs) - HEARTBEAT_MS, nowNs);
+      if (open !== null && open.stack.length > 0) this.recorder.record(watched.threadId, open, nsToMs(nowNs - open.beatNs) - HEARTBEAT_MS, nowNs);
     }
     this.log.reportSuppressed();
   }

@@ -9,7 +9,8 @@ import type { Options } from '../options';
 import type { WarningCode } from '../codes';
 import type { StallEvent } from '../feature';
 import type { CaptureDecision } from '../capture/choose';
-import { watchWorkerExits } from '../threads/exits';
+import { watchWorkerExits } from './thread-exits';
+import { AGENT_ROOTS } from '../agent-roots';
 import { AgentLog, sharedCount } from '../log';
 import {
   BEAT_INDEX,
@@ -92,8 +93,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     pid: process.pid,
     cwd: process.cwd(),
     startedAt: new Date().toISOString(),
-    // dist/ is loopwatch's compiled code; source maps turn its frames into src/ frames.
-    agentRoots: [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..', '..', '..', 'src')],
+    agentRoots: [...AGENT_ROOTS],
     capture: capture.path,
     ...(capture.reason !== undefined ? { noCaptureReason: capture.reason } : {}),
   };

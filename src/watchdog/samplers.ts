@@ -47,10 +47,16 @@ export class Samplers {
   }
 
   /**
-   * The native path's blocking calls run on their own thread (capture-thread.ts), started at the
-   * first capture: an isolate costs about 9 MiB of RSS, which a process that never stalls need not
-   * pay. It boots in tens of milliseconds; the first request waits in its queue meanwhile.
+   * Starts the native path's capture thread ahead of the first stall (worker.ts calls this once the
+   * watchdog polls). Started at the first capture instead, it saved its ~9 MiB of RSS in processes
+   * that never stall, but the first stall's first stack then waited for its boot: 100-270 ms on
+   * this 2-core machine under load, long enough to lose the start of a 750 ms stall.
    */
+  warmUp(): void {
+    if (this.data.capture === 'native') this.nativeThread();
+  }
+
+  /** The capture thread (capture-thread.ts), started once; null when it failed. */
   private nativeThread(): NativeCaptureThread | null {
     if (this.captureThread !== null || this.nativeDown || this.hooks.exiting()) return this.captureThread;
     const down = (message: string): void => {

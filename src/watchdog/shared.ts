@@ -91,7 +91,7 @@ export type ToWatchdog =
   | { type: 'sync-api-names'; names: string[] }
   /** The latest snapshot of each feature's report section (see FeatureContext.addReportSection). */
   | { type: 'sections'; sections: Record<string, unknown> }
-  /** A worker thread the main thread created has ended (see src/threads/exits.ts). */
+  /** A worker thread the main thread created has ended (see src/watchdog/thread-exits.ts). */
   | { type: 'thread-exit'; threadId: number };
 
 /**
@@ -102,7 +102,7 @@ export type ToWatchdog =
  * lost, and a thread that blocks right away cannot answer a later hello).
  */
 export const REGISTRY_KEY = 'loopwatch.threads';
-/** Tells app worker threads (src/threads/register.ts) which capture path the watchdog uses, the same way. */
+/** Tells app worker threads (src/watchdog/app-thread.ts) which capture path the watchdog uses, the same way. */
 export const CAPTURE_PATH_KEY = 'loopwatch.capture';
 /** App worker threads watched at once; later ones are not watched. */
 export const REGISTRY_SLOTS = 256;

@@ -1,6 +1,6 @@
 /**
  * The app worker threads the watchdog watches. Threads claim a slot in the shared registry from
- * their own preload (src/threads/register.ts); the watchdog discovers them there on each tick, and
+ * their own preload (src/watchdog/app-thread.ts); the watchdog discovers them there on each tick, and
  * frees the slot when they unregister, when their creator sees them exit, or when the inspector no
  * longer lists them (worker.terminate() runs no exit handler in the thread).
  */

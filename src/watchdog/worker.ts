@@ -14,6 +14,7 @@ import { AgentLog, sharedCount } from '../log';
 const data = workerData as WatchdogData;
 const flags = new Int32Array(data.shared);
 
+let samplers: Samplers | null = null;
 const core = new WatchdogCore({
   data,
   nowNs: () => process.hrtime.bigint(),
@@ -30,12 +31,12 @@ const core = new WatchdogCore({
       sharedCount(flags, SUPPRESSED_LINES_INDEX),
     ),
   writeReportFile,
-  samplers: (hooks) => new Samplers(data, flags, hooks),
+  samplers: (hooks) => (samplers = new Samplers(data, flags, hooks)),
 });
 
 parentPort?.on('message', (message: ToWatchdog) => core.guard(() => core.onMainMessage(message)));
 
-/** App worker threads talk to the watchdog here, from the preload running inside them (src/threads/register.ts). */
+/** App worker threads talk to the watchdog here, from the preload running inside them (src/watchdog/app-thread.ts). */
 const threadsChannel = new BroadcastChannel(threadsChannelName(data.pid));
 threadsChannel.onmessage = (event) => core.guard(() => core.onThreadMessage((event as { data: ThreadMessage }).data));
 threadsChannel.unref();
@@ -49,3 +50,6 @@ process.on('unhandledRejection', (reason) => {
 Atomics.store(flags, READY_INDEX, 1);
 
 setInterval(() => core.guard(() => core.tick()), POLL_MS);
+// After the first poll: booting the capture thread alongside the watchdog delayed the watchdog
+// enough to miss a stall that began 50 ms after the app started (1 run in 12).
+setTimeout(() => core.guard(() => samplers?.warmUp()), 0);

@@ -12,7 +12,7 @@ import { adviceParts, displayPath, excerpt, frameClass, location, ms, noStackRea
 import type { ReportView, SiteView, StallView } from '../load-report';
 import type { Frame } from '../../stack/frames';
 import { suggestFloating } from '../../advice/suggest';
-import { diskSources } from '../../advice/source';
+import { diskSources } from '../../stack/source';
 
 export interface HtmlOptions {
   cwd: string;

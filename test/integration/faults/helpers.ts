@@ -1,7 +1,7 @@
 /** Helpers for the fault tests: runs held open while the test looks, /metrics polling, listening sockets. */
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import { runFixture, type RunOptions, type RunResult } from '../run-fixture';
+import { runFixture, type RunOptions, type RunResult, waitFor } from '../run-fixture';
 import { httpGet, parseSamples, type Sample } from '../metrics/scrape';
 
 export interface Held {
@@ -65,11 +65,7 @@ export const sum = (samples: Sample[], name: string, labels: Record<string, stri
 
 /** Waits for `check` to hold on a live process's output, polling; never a fixed sleep. */
 export async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitFor(() => (check() ? true : null), timeoutMs, what);
 }
 
 export interface ListeningSocket {

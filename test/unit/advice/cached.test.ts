@@ -10,7 +10,7 @@ vi.mock('../../../src/advice/suggest', () => ({
 
 const { siteSuggestion } = await import('../../../src/advice/cached');
 
-const site = (line: number) => ({ file: '/srv/app.js', line, column: 1, function: 'f', api: null as string | null, kind: 'cpu', stack: [{ file: '/srv/app.js', line, column: 1, function: 'f' }] });
+const site = (line: number) => ({ file: '/srv/app.js', line, column: 1, function: 'f', api: null as string | null, kind: 'cpu' as const, stack: [{ file: '/srv/app.js', line, column: 1, function: 'f' }] });
 
 describe('siteSuggestion', () => {
   it('computes each live site once, however many sites there are, and again only when what blocked there changes', () => {

@@ -18,7 +18,7 @@ describe('createStallMetrics', () => {
     const stalls = createStallMetrics(100, 1);
     const registry = new Registry();
     for (const metric of stalls.metrics) registry.registerMetric(metric);
-    const base = { api: null, kind: 'cpu', threadId: 0 };
+    const base = { api: null, kind: 'cpu' as const, threadId: 0 };
     stalls.record({ ...base, durationMs: 1000, site: 'src/a.ts:1' });
     stalls.record({ ...base, durationMs: 200, site: 'src/a.ts:1' });
     stalls.record({ ...base, durationMs: 300, site: 'src/b.ts:2' });
@@ -52,7 +52,7 @@ describe('the thread label', () => {
     const stalls = createStallMetrics(100, 10);
     const registry = new Registry();
     for (const metric of stalls.metrics) registry.registerMetric(metric);
-    const base = { api: null, kind: 'cpu', site: 'src/a.ts:1' };
+    const base = { api: null, kind: 'cpu' as const, site: 'src/a.ts:1' };
     stalls.record({ ...base, durationMs: 500, threadId: 0 });
     stalls.record({ ...base, durationMs: 200, threadId: 7 });
     stalls.record({ ...base, durationMs: 300, threadId: 12 });

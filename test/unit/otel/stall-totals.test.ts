@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StallTotals } from '../../../src/otel/stall-totals';
 
-const stall = (durationMs: number, site: string | null) => ({ durationMs, site, api: null, kind: 'cpu', threadId: 0 });
+const stall = (durationMs: number, site: string | null) => ({ durationMs, site, api: null, kind: 'cpu' as const, threadId: 0 });
 
 describe('StallTotals', () => {
   it('sums count, time and the longest stall per bounded site', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter, StallDetector, type DetectorEvent } from '../../../src/watchdog/detector';
+import { StallDetector, type DetectorEvent } from '../../../src/watchdog/detector';
+import { RateLimiter } from '../../../src/rate-limiter';
 
 const config = { thresholdMs: 100, hangMs: 1000, heartbeatMs: 10, sampleIntervalMs: 100, maxSamples: 3 };
 

@@ -9,7 +9,7 @@ import { BroadcastChannel, getEnvironmentData, threadId } from 'node:worker_thre
 import type { Options } from '../options';
 import { createLiveStats, type FeatureContext } from '../feature';
 import { startSyncApiTiming } from '../sync-api';
-import { watchWorkerExits } from './exits';
+import { watchWorkerExits } from './thread-exits';
 import { registerForNativeCapture } from '../capture/native-binding';
 import {
   CAPTURE_PATH_KEY,
@@ -23,7 +23,7 @@ import {
   slotSyncCallIndex,
   threadsChannelName,
   type ThreadMessage,
-} from '../watchdog/shared';
+} from './shared';
 
 export interface ThreadRegistration {
   stop(): void;

@@ -2,8 +2,8 @@
  * Writes the JSON report from the watchdog: after stalls, batched (at most one write per
  * REPORT_DEBOUNCE_MS), and at once for a hang or a flush.
  */
-import type { StallRecord } from '../report/aggregate';
-import type { Report } from '../report/report';
+import type { StallRecord } from './aggregate';
+import type { Report } from './report';
 
 /** Report writes after a stall are batched: at most one per this period. */
 export const REPORT_DEBOUNCE_MS = 250;

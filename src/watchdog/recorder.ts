@@ -1,0 +1,116 @@
+/**
+ * Where the watchdog's findings go: each finished stall becomes one record in the aggregate, one
+ * log line, one message to the main thread (for the metrics) and a report write; slow sync calls
+ * are remembered to be matched with the stalls they caused.
+ */
+import { RecentSlowCalls } from './slow-calls';
+import { finishedRecord, ongoingRecord } from './stall-record';
+import { hangLine, slowCallLine, stallLine, type LogLine } from './stall-lines';
+import { HEARTBEAT_MS, nsToMs, type FromWatchdog, type WatchdogData } from './shared';
+import type { OpenStall } from './watched';
+import { mapFrame } from '../stack/frames';
+import { siteOf, shortLocation, type AttributionRules } from '../stack/attribution';
+import { StallAggregate, type StallRecord } from '../report/aggregate';
+import { buildReport, type Report, type ReportContext } from '../report/report';
+import { ReportWriter } from '../report/writer';
+import type { SlowCall } from '../feature';
+import type { LogFields } from '../log';
+import type { WarningCode } from '../codes';
+
+/** Slow sync calls remembered for matching with the stall they caused. */
+const RECENT_SLOW_CALLS = 32;
+
+/** Where stall lines go (src/log.ts's AgentLog). */
+export interface StallLog {
+  line(text: string, fields: LogFields): void;
+  /** Not rate-limited: the hang line. */
+  always(text: string, fields: LogFields): void;
+  /** Tells the lines the rate limit swallowed. */
+  reportSuppressed(): void;
+}
+
+export interface RecorderParts {
+  data: WatchdogData;
+  rules: AttributionRules;
+  reportPath: string | null;
+  log: StallLog;
+  send(message: FromWatchdog): void;
+  warn(code: WarningCode, message: string): void;
+  writeReportFile(path: string, report: Report): void;
+  setTimeout(callback: () => void, ms: number): unknown;
+  /** The main thread's stall going on, as the report shows it. */
+  ongoing(): StallRecord | null;
+}
+
+export class StallRecorder {
+  private readonly aggregate: StallAggregate;
+  private readonly recentSlowCalls = new RecentSlowCalls(RECENT_SLOW_CALLS);
+  private sections: Record<string, unknown> = {};
+  readonly report: ReportWriter;
+  readonly rules: AttributionRules;
+
+  constructor(private readonly parts: RecorderParts) {
+    const { data } = parts;
+    const options = data.options;
+    this.rules = parts.rules;
+    this.aggregate = new StallAggregate(options.maxSites, options.maxStalls);
+    const context: ReportContext = {
+      pid: data.pid,
+      startedAt: data.startedAt,
+      mode: options.mode,
+      thresholdMs: options.thresholdMs,
+      hangMs: options.hangMs,
+      stacks: data.capture !== 'off',
+      capture: data.capture,
+      ...(data.capture === 'off' ? { stacksUnavailable: data.noCaptureReason ?? 'stack capture unavailable' } : {}),
+    };
+    this.report = new ReportWriter({
+      path: parts.reportPath,
+      build: (reason, current) => buildReport(context, this.aggregate, reason, current, this.sections),
+      ongoing: () => parts.ongoing(),
+      writeFile: (path, report) => parts.writeReportFile(path, report),
+      onError: (error) => parts.warn('LOOPWATCH_REPORT_UNWRITABLE', `cannot write LOOPWATCH_REPORT=${parts.reportPath} (${error.message})`),
+      setTimeout: (callback, ms) => parts.setTimeout(callback, ms),
+    });
+  }
+
+  /** A finished stall: aggregated, logged, told to the main thread, reported. */
+  record(threadId: number, stall: OpenStall | null, durationMs: number, endNs: bigint): void {
+    const calls = this.recentSlowCalls.endedWithin(threadId, endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
+    const record = finishedRecord(threadId, stall, durationMs, calls, this.parts.rules);
+    this.aggregate.add(record);
+    this.writeLine(stallLine(record, this.parts.data.cwd));
+    const site = record.site ? shortLocation(record.site, this.parts.data.cwd) : null;
+    this.parts.send({ type: 'stall', durationMs: record.durationMs, site, api: record.api, kind: record.kind, threadId });
+    this.report.schedule();
+  }
+
+  rememberSlowCall(threadId: number, call: SlowCall): void {
+    this.recentSlowCalls.add(threadId, call);
+    if (this.parts.data.options.mode === 'debug') {
+      this.writeLine(slowCallLine(threadId, call, siteOf(call.stack.map(mapFrame), this.parts.rules), this.parts.data.cwd));
+    }
+  }
+
+  /** The features' report sections (promises, sync APIs, ...), as the main thread last sent them. */
+  setSections(sections: Record<string, unknown>): void {
+    this.sections = sections;
+    this.report.schedule();
+  }
+
+  /** A hang: the report now, and a line that no rate limit swallows. */
+  hang(threadId: number, stall: OpenStall, elapsedMs: number, inApi: string | null, ongoing: StallRecord | null): void {
+    this.report.write('hang', ongoing);
+    const line = hangLine({ elapsedMs, threadId, inApi, site: stall.site, reportPath: this.parts.reportPath }, this.parts.data.cwd);
+    this.parts.log.always(line.text, line.fields);
+  }
+
+  /** A stall still going on, as the report shows it. */
+  ongoingRecord(threadId: number, stall: OpenStall, nowNs: bigint, inApi: string | null): StallRecord {
+    return ongoingRecord(threadId, stall, nsToMs(nowNs - stall.beatNs) - HEARTBEAT_MS, inApi);
+  }
+
+  private writeLine(line: LogLine): void {
+    this.parts.log.line(line.text, line.fields);
+  }
+}
