@@ -1,6 +1,6 @@
 /**
  * Starts and stops everything loopwatch does in a process: the stall watchdog (the core) and the
- * features listed in features.ts. `start` returns a handle whose `stop` undoes exactly what `start` did.
+ * features listed in feature-list.ts. `start` returns a handle whose `stop` undoes exactly what `start` did.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +9,7 @@ import { warn } from './warn';
 import { chooseCapture } from './capture/choose';
 import { startWatchdog, type Watchdog } from './watchdog/main';
 import { createLiveStats, type FeatureContext, type LiveStats, type StallEvent } from './feature';
-import { FEATURES } from './features';
+import { FEATURES } from './feature-list';
 
 export interface Agent {
   readonly options: Readonly<Options>;

@@ -48,7 +48,7 @@ export interface FeatureContext {
    * plain, bounded, JSON-serialisable data.
    */
   addReportSection(name: string, snapshot: () => unknown): void;
-  /** Says a report section changed; snapshots are sent to the watchdog at most once a second. */
+  /** Says a report section changed; snapshots are sent to the watchdog at most once per 250 ms (SECTIONS_DEBOUNCE_MS in agent.ts). */
   markDirty(): void;
   /** Tells the watchdog about a slow sync call, so a stall it caused is attributed to it exactly. */
   slowCall(call: SlowCall): void;

@@ -10,6 +10,7 @@ import type { Frame } from '../stack/frames';
 import type { Overflow, SiteRecord, StallRecord, Unattributed } from '../report/aggregate';
 import type { ApiCounter } from '../sync-api/wrap';
 import type { StallKind } from '../stall-kind';
+import { REPORT_SCHEMA } from '../report/report';
 import { UsageError } from './usage-error';
 
 /** The report's types as the watchdog writes them, minus what renderers never read. */
@@ -66,7 +67,7 @@ export function loadReport(file: string): ReportView {
 
 export function normalizeReport(raw: unknown, file = 'the report'): ReportView {
   const r = record(raw);
-  if (r.schema !== 'loopwatch/report@1') throw new UsageError(`${file} is not a loopwatch report (schema loopwatch/report@1)`);
+  if (r.schema !== REPORT_SCHEMA) throw new UsageError(`${file} is not a loopwatch report (schema ${REPORT_SCHEMA})`);
   const sites = list(r.sites).map((site) => normalizeSite(record(site)));
   const promises = record(r.promises);
   return {

@@ -1,6 +1,7 @@
 /**
- * What the main thread and the watchdog worker share. The worker imports nothing else from the
- * main-thread side, so it stays small and cannot start another agent by accident.
+ * What the main thread, the app worker threads and the watchdog share: the shared-memory layouts
+ * and the messages. The watchdog imports no main-thread module (agent.ts, the features), so it
+ * cannot start another agent by accident; it does use the report, log, options and stack modules.
  */
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
