@@ -90,8 +90,11 @@ export function collectFromWorkers(own: Registry): { source: MetricsSource; stop
   const source: MetricsSource = {
     contentType: own.contentType,
     async metrics() {
-      const ownFamilies = (await own.getMetricsAsJSON()) as Family[];
+      // One collection per scrape: the event-loop gauges measure "since the previous collection",
+      // and a second one right after the first read 1 for utilization (the loop was busy with the
+      // scrape in between) and an empty delay histogram.
       if (latest.size === 0) return own.metrics();
+      const ownFamilies = (await own.getMetricsAsJSON()) as Family[];
       const all = [labelWorker(ownFamilies, 'primary')];
       for (const [id, entry] of latest) {
         all.push(labelWorker(entry.families, String(id)));

@@ -14,10 +14,10 @@ const stalled = (samples: Sample[]): boolean =>
   (value(samples, 'loopwatch_eventloop_stall_seconds_count') ?? 0) >= 3 && (value(samples, 'loopwatch_eventloop_stalls_total', { site: SITE }) ?? 0) >= 1;
 
 /** Runs the stalling fixture with a /metrics port, hands its stderr and port to `use`, then kills it. */
-async function withServingFixture(use: (port: number) => Promise<void>): Promise<void> {
+async function withServingFixture(use: (port: number) => Promise<void>, fixture = 'metrics-stalls.js', env: Record<string, string> = {}): Promise<void> {
   const outcome: { failure?: Error } = {};
-  const result = await runFixture('metrics-stalls.js', {
-    env: { LOOPWATCH_METRICS_PORT: '0' },
+  const result = await runFixture(fixture, {
+    env: { LOOPWATCH_METRICS_PORT: '0', ...env },
     onSpawn: (child: ChildProcess) => {
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -93,6 +93,25 @@ describe('/metrics', () => {
       await scrapeUntil(port, stalled);
       await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_delay_max_seconds') ?? 1) < 0.1);
     });
+  });
+
+  it.each([
+    ['idle', (ratio: number) => expect(ratio).toBeLessThan(0.2)],
+    ['busy', (ratio: number) => expect(ratio).toBeGreaterThan(0.8)],
+  ])('reads the event-loop utilization of a service that is %s, scrape after scrape', async (load, check) => {
+    await withServingFixture(
+      async (port) => {
+        // The first scrape covers start-up; the next ones each cover the 500 ms before them.
+        for (let scrape = 0; scrape < 4; scrape++) {
+          const { body } = await httpGet(`http://127.0.0.1:${port}/metrics`);
+          const ratio = value(parseSamples(body), 'loopwatch_eventloop_utilization_ratio');
+          if (scrape > 0) check(ratio!);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      },
+      'metrics-utilization.js',
+      { LOAD: load },
+    );
   });
 
   it('answers 404 outside /metrics', async () => {

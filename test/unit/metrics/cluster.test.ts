@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isPushMessage, labelWorker, MESSAGE_KEY, mergePush } from '../../../src/metrics/cluster';
+import { Gauge, Registry } from 'prom-client';
+import { collectFromWorkers, isPushMessage, labelWorker, MESSAGE_KEY, mergePush } from '../../../src/metrics/cluster';
 
 const family = (name: string, values: Array<{ labels: Record<string, string>; value: number }>): any => ({ name, help: 'h', type: 'gauge', aggregator: 'sum', values });
 
@@ -33,5 +34,21 @@ describe('isPushMessage', () => {
     expect(isPushMessage({ type: 'metrics' })).toBe(false);
     expect(isPushMessage('metrics@1')).toBe(false);
     expect(isPushMessage(null)).toBe(false);
+  });
+});
+
+describe('collectFromWorkers', () => {
+  it('collects each metric once per scrape when no worker has pushed (the utilization gauge measures since its last collection)', async () => {
+    const own = new Registry();
+    let collections = 0;
+    own.registerMetric(new Gauge({ name: 'collected', help: 'h', registers: [], collect: () => void (collections += 1) }));
+    const { source, stop } = collectFromWorkers(own);
+    try {
+      await source.metrics();
+      await source.metrics();
+      expect(collections).toBe(2);
+    } finally {
+      stop();
+    }
   });
 });
