@@ -3,6 +3,7 @@
  * monitorEventLoopDelay with its timer resolution subtracted (otherwise an idle loop reads as
  * ~10 ms), and is reset after each read so every scrape covers only the time since the previous one.
  */
+import { labels, noLabels } from './labels';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge } from 'prom-client';
 
@@ -55,8 +56,8 @@ export function createEventLoopMetrics(): EventLoopMetrics {
     setImmediate(() => (readThisTurn = false));
     const reading = readDelay(histogram, DELAY_RESOLUTION_MS);
     if (reading === null) return;
-    for (const [q, seconds] of reading.quantiles) delay.set({ percentile: percentileLabel(q) }, seconds);
-    delayMax.set(reading.maxSeconds);
+    for (const [q, seconds] of reading.quantiles) delay.set(labels({ percentile: percentileLabel(q) }), seconds);
+    delayMax.set(noLabels(), reading.maxSeconds);
   };
   const delay = new Gauge({
     name: 'loopwatch_eventloop_delay_seconds',
@@ -72,7 +73,7 @@ export function createEventLoopMetrics(): EventLoopMetrics {
     registers: [],
     collect: refresh,
   });
-  for (const q of QUANTILES) delay.set({ percentile: percentileLabel(q) }, 0);
+  for (const q of QUANTILES) delay.set(labels({ percentile: percentileLabel(q) }), 0);
 
   // Seeded with a baseline so the first reading covers "since start", not "since process start = 1".
   let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
@@ -83,7 +84,7 @@ export function createEventLoopMetrics(): EventLoopMetrics {
     registers: [],
     collect() {
       const now = performance.eventLoopUtilization();
-      this.set(performance.eventLoopUtilization(now, lastElu).utilization);
+      this.set(noLabels(), performance.eventLoopUtilization(now, lastElu).utilization);
       lastElu = now;
     },
   });
@@ -94,8 +95,8 @@ export function createEventLoopMetrics(): EventLoopMetrics {
     registers: [],
     collect() {
       const now = performance.eventLoopUtilization();
-      this.inc({ state: 'active' }, Math.max(0, now.active - lastTotals.active) / 1000);
-      this.inc({ state: 'idle' }, Math.max(0, now.idle - lastTotals.idle) / 1000);
+      this.inc(labels({ state: 'active' }), Math.max(0, now.active - lastTotals.active) / 1000);
+      this.inc(labels({ state: 'idle' }), Math.max(0, now.idle - lastTotals.idle) / 1000);
       lastTotals = now;
     },
   });

@@ -1,4 +1,5 @@
 /** `loopwatch_info{version,mode} 1`: which loopwatch runs where, for joins and dashboards. */
+import { labels } from './labels';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Gauge } from 'prom-client';
@@ -23,7 +24,7 @@ export function createInfoMetric(): { metric: Gauge; setMode(mode: string): void
     metric: info,
     setMode(mode) {
       info.reset();
-      info.set({ version, mode }, 1);
+      info.set(labels({ version, mode }), 1);
     },
   };
 }

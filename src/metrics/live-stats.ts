@@ -3,6 +3,7 @@
  * features keep up to date. Read at collection time and added as deltas, so the counters stay
  * monotonic even if a source is swapped (a programmatic registerMetrics before the agent starts).
  */
+import { labels as labelsOf, noLabels } from './labels';
 import { Counter } from 'prom-client';
 import type { LiveStats } from '../feature';
 
@@ -20,8 +21,7 @@ export function createLiveStatsMetrics(): LiveStatsMetrics {
     const last = seen.get(key) ?? 0;
     const delta = value >= last ? value - last : value;
     seen.set(key, value);
-    if (labels) counter.inc(labels, delta);
-    else counter.inc(delta);
+    counter.inc(labels ? labelsOf(labels) : noLabels(), delta);
   };
 
   const calls = new Counter({

@@ -2,6 +2,7 @@
  * Stall families: one observation per stall, so a single 1-second stall is visible (a p99 gauge of
  * loop delay hides it), counted and timed per blocking site.
  */
+import { labels as labelsOf, noLabels } from './labels';
 import { Counter, Histogram, Gauge } from 'prom-client';
 import type { StallEvent } from '../feature';
 import { SiteLabels } from './sites';
@@ -65,16 +66,16 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
     record(stall) {
       const seconds = stall.durationMs / 1000;
       const { site, overflow: overflowed } = sites.label(stall.site);
-      const labels = { site, thread: threadLabel(stall.threadId) };
+      const labels = labelsOf({ site, thread: threadLabel(stall.threadId) });
       stalls.inc(labels);
       blocked.inc(labels, seconds);
-      duration.observe(seconds);
+      duration.observe(noLabels(), seconds);
       const key = `${labels.thread} ${site}`;
       if (seconds > (longestBySite.get(key) ?? 0)) {
         longestBySite.set(key, seconds);
         longest.set(labels, seconds);
       }
-      if (overflowed) overflow.inc();
+      if (overflowed) overflow.inc(noLabels());
     },
   };
 }

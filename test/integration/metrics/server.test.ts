@@ -14,7 +14,7 @@ const stalled = (samples: Sample[]): boolean =>
   (value(samples, 'loopwatch_eventloop_stall_seconds_count') ?? 0) >= 3 && (value(samples, 'loopwatch_eventloop_stalls_total', { site: SITE }) ?? 0) >= 1;
 
 /** Runs the stalling fixture with a /metrics port, hands its stderr and port to `use`, then kills it. */
-async function withServingFixture(use: (port: number) => Promise<void>, fixture = 'metrics-stalls.js', env: Record<string, string> = {}): Promise<void> {
+async function withServingFixture(use: (port: number) => Promise<void>, fixture = 'metrics-stalls.js', env: Record<string, string> = {}): Promise<{ stderr: string }> {
   const outcome: { failure?: Error } = {};
   const result = await runFixture(fixture, {
     env: { LOOPWATCH_METRICS_PORT: '0', ...env },
@@ -29,6 +29,7 @@ async function withServingFixture(use: (port: number) => Promise<void>, fixture 
   });
   if (outcome.failure) throw outcome.failure;
   expect(result.stdout).toBe('');
+  return result;
 }
 
 async function scrapeUntil(port: number, done: (samples: Sample[]) => boolean): Promise<{ body: string; samples: Sample[] }> {
@@ -112,6 +113,16 @@ describe('/metrics', () => {
       'metrics-utilization.js',
       { LOAD: load },
     );
+  });
+
+  it('keeps serving when the app pollutes Object.prototype (prom-client walks label objects with for...in)', async () => {
+    const site = `test/integration/fixtures/metrics-polluted.js:${blockingLine('metrics-polluted.js')}`;
+    const { stderr } = await withServingFixture(async (port) => {
+      const { samples } = await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_stalls_total', { site }) ?? 0) >= 1);
+      expect(samples.some((sample) => 'polluted' in sample.labels)).toBe(false);
+      expect(value(samples, 'loopwatch_eventloop_utilization_ratio')).toBeGreaterThanOrEqual(0);
+    }, 'metrics-polluted.js');
+    expect(stderr).not.toMatch(/LOOPWATCH_INTERNAL|labelset/);
   });
 
   it('answers 404 outside /metrics', async () => {
