@@ -4,7 +4,7 @@
  * keeps a process alive.
  */
 import * as path from 'node:path';
-import { Worker, setEnvironmentData } from 'node:worker_threads';
+import { Worker, setEnvironmentData, type WorkerOptions } from 'node:worker_threads';
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
 import type { StallEvent } from '../feature';
@@ -100,7 +100,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   const env = { ...process.env };
   // Without this, a --require preload inside NODE_OPTIONS would run again in the worker.
   delete env.NODE_OPTIONS;
-  const worker = new Worker(workerFile, { workerData: data, execArgv: [], env });
+  const worker = startWorkerUnseen(workerFile, { workerData: data, execArgv: [], env });
 
   let alive = true;
   let stopping = false;
@@ -216,4 +216,25 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     },
   };
   return watchdog;
+}
+
+/**
+ * `new Worker()` leaves work on the process.nextTick queue: `process.emit('worker', worker)`, and
+ * with the default stdio the piping of the worker's stdout and stderr. Queued by the preload, that
+ * tick makes Node drain the app's first microtasks from JavaScript (processTicksAndRejections)
+ * instead of natively, and every stack the app takes there gets an extra
+ * `at process.processTicksAndRejections` frame (`node --test` output, stack snapshots). So: stdio
+ * of its own (the watchdog writes with fs.writeSync, never through process.stdout/stderr), and
+ * the 'worker' event, still emitted for the app to see, from a microtask instead of a tick.
+ */
+function startWorkerUnseen(file: string, options: WorkerOptions): Worker {
+  const deferred: Array<() => void> = [];
+  const nextTick = process.nextTick;
+  process.nextTick = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => void deferred.push(() => callback(...args))) as typeof process.nextTick;
+  try {
+    return new Worker(file, { ...options, stdout: true, stderr: true });
+  } finally {
+    process.nextTick = nextTick;
+    if (deferred.length > 0) queueMicrotask(() => deferred.forEach((run) => run()));
+  }
 }

@@ -67,6 +67,15 @@ describe('the app behaves as without loopwatch', () => {
     expect(ongoing.samples.length).toBeGreaterThan(0);
   });
 
+  it.each(['production', 'debug'])('leaves the stacks the app takes as they are (%s mode)', async (mode) => {
+    const bare = await runFixture('stack-after-await.js', { withoutAgent: true });
+    const watched = await runFixture('stack-after-await.js', { env: { LOOPWATCH_MODE: mode } });
+    expect(bare.stdout).toMatch(/^Error: probe\n {4}at first \(/);
+    // Before, a tick the watchdog's start-up left queued added `at process.processTicksAndRejections`.
+    expect(watched.stdout).toBe(bare.stdout);
+    expect(watched.code).toBe(bare.code);
+  });
+
   it('writes nothing, and starts nothing, with LOOPWATCH_MODE=off', async () => {
     const result = await runFixture('cpu-timer.js', { env: { LOOPWATCH_MODE: 'off' } });
     expect(result.code).toBe(0);
