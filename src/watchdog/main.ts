@@ -229,12 +229,13 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
  */
 function startWorkerUnseen(file: string, options: WorkerOptions): Worker {
   const deferred: Array<() => void> = [];
-  const nextTick = process.nextTick;
+  // The property itself, put back as it was: the app must find the very same function there.
+  const original = Object.getOwnPropertyDescriptor(process, 'nextTick');
   process.nextTick = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => void deferred.push(() => callback(...args))) as typeof process.nextTick;
   try {
     return new Worker(file, { ...options, stdout: true, stderr: true });
   } finally {
-    process.nextTick = nextTick;
+    if (original !== undefined) Object.defineProperty(process, 'nextTick', original);
     if (deferred.length > 0) queueMicrotask(() => deferred.forEach((run) => run()));
   }
 }
