@@ -2,8 +2,7 @@
  * Starts and stops everything loopwatch does in a process: the stall watchdog (the core) and the
  * features listed in feature-list.ts. `start` returns a handle whose `stop` undoes exactly what `start` did.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { probeReportTarget } from './report/target';
 import { DEFAULTS, expandPath, type Options } from './options';
 import { warn } from './warn';
 import { chooseCapture } from './capture/choose';
@@ -45,8 +44,9 @@ export function start(overrides: Partial<Options> = {}): Agent {
   let watchdog: Watchdog | null = null;
   try {
     watchdog = startWatchdog(options, capture, {
+      warn,
       // The user was told at start-up: the watchdog's failed writes would say it again in other words.
-      warn: (code, message) => (code === 'LOOPWATCH_REPORT_UNWRITABLE' && reportWarned ? undefined : warn(code, message)),
+      warnedAtStart: reportWarned ? ['LOOPWATCH_REPORT_UNWRITABLE'] : [],
       onStall: (stall) => {
         for (const listener of stallListeners) guard(() => listener(stall));
       },
@@ -136,16 +136,10 @@ export function start(overrides: Partial<Options> = {}): Agent {
  * too far gone to print the watchdog's warning.
  */
 function checkReportFolder(reportPath: string): boolean {
-  const folder = path.dirname(path.resolve(reportPath));
-  try {
-    // access(W_OK) alone passes for a writable regular file standing where the folder should be.
-    if (!fs.statSync(folder).isDirectory()) throw new Error(`ENOTDIR: ${folder} is not a folder`);
-    fs.accessSync(folder, fs.constants.W_OK);
-    return true;
-  } catch (error) {
-    warn('LOOPWATCH_REPORT_UNWRITABLE', `cannot write LOOPWATCH_REPORT=${reportPath} (${(error as Error).message}); no report will be written`);
-    return false;
-  }
+  const target = probeReportTarget(reportPath, process.pid);
+  if (!('problem' in target)) return true;
+  warn('LOOPWATCH_REPORT_UNWRITABLE', `cannot write LOOPWATCH_REPORT=${reportPath} (${target.problem}); no report will be written`);
+  return false;
 }
 
 /** Runs loopwatch's own code on the app's thread: an error is reported, never thrown into the app. */

@@ -3,6 +3,7 @@
  * file with owner-only permissions and renamed over the target, so a reader (or a crash halfway)
  * never sees half a report.
  */
+import { reportTarget } from './target';
 import type { CapturePath } from '../capture/choose';
 import * as fs from 'node:fs';
 import type { Mode } from '../options';
@@ -94,8 +95,14 @@ export function buildReport(
   };
 }
 
-/** Writes atomically with mode 0600. Throws on failure; the caller turns that into one warning. */
-export function writeReportFile(target: string, report: Report): void {
+/**
+ * Writes atomically with mode 0600, over a regular file or a symlink's target only (target.ts).
+ * Throws on failure; the caller turns that into one warning.
+ */
+export function writeReportFile(reportPath: string, report: Report): void {
+  const resolved = reportTarget(reportPath);
+  if ('problem' in resolved) throw new Error(resolved.problem);
+  const target = resolved.path;
   const temporary = `${target}.${process.pid}.tmp`;
   try {
     fs.writeFileSync(temporary, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });

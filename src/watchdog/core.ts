@@ -48,6 +48,8 @@ export interface CoreParts {
   nowMs(): number;
   setTimeout(callback: () => void, ms: number): unknown;
   send(message: FromWatchdog): void;
+  /** Straight to the process's stderr (fd 2), for what must be said after the main thread stopped listening. */
+  writeStderr(text: string): void;
   log(warn: (code: WarningCode, message: string) => void): StallLog;
   writeReportFile(path: string, report: Report): void;
   samplers(hooks: SamplersHooks): { forThread(threadId: number, beats: 'main' | 'registry', beatIndex: number): Sampler | null; close(): void };
@@ -194,8 +196,14 @@ export class WatchdogCore {
   }
 
   warn(code: WarningCode, message: string): void {
-    if (this.warnedOnce.has(code)) return;
+    if (this.warnedOnce.has(code) || this.parts.data.warnedAtStart.includes(code)) return;
     this.warnedOnce.add(code);
+    // In the final flush the main thread runs only exit handlers: a warning posted to it now would
+    // never print (process.emitWarning is asynchronous). Written here, as Node prints warnings.
+    if (this.exiting) {
+      if (!this.parts.data.noWarnings) this.parts.writeStderr(`(node:${this.parts.data.pid}) [${code}] LoopwatchWarning: loopwatch: ${message}\n`);
+      return;
+    }
     this.parts.send({ type: 'warning', code, message });
   }
 

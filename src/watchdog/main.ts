@@ -51,6 +51,8 @@ const NATIVE_CAPTURE_EXIT_WAIT_MS = 100;
 
 export interface WatchdogHooks {
   warn(code: WarningCode, message: string): void;
+  /** Codes the user was already told at start-up: the watchdog does not say them again. */
+  warnedAtStart?: WarningCode[];
   onStall?(stall: StallEvent): void;
 }
 
@@ -96,6 +98,9 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     agentRoots: [...AGENT_ROOTS],
     capture: capture.path,
     ...(capture.reason !== undefined ? { noCaptureReason: capture.reason } : {}),
+    warnedAtStart: hooks.warnedAtStart ?? [],
+    // Set by --no-warnings (also through NODE_OPTIONS); not in @types/node.
+    noWarnings: (process as { noProcessWarnings?: boolean }).noProcessWarnings === true,
   };
   const env = { ...process.env };
   // Without this, a --require preload inside NODE_OPTIONS would run again in the worker.

@@ -79,6 +79,10 @@ export interface WatchdogData {
   capture: CapturePath;
   /** Why there is no capture path, when `capture` is 'off'. */
   noCaptureReason?: string;
+  /** Warning codes the main thread already printed at start-up. */
+  warnedAtStart: WarningCode[];
+  /** `--no-warnings`: the watchdog's own warnings at exit (see WatchdogCore.warn) stay silent too. */
+  noWarnings: boolean;
   /** The app worker threads' registry (see REGISTRY_KEY). */
   registry: SharedArrayBuffer;
 }

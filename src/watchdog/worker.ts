@@ -4,6 +4,7 @@
  * itself: a hung main thread can do none of that. The logic is in core.ts; this file only wires it
  * to this thread's messages, its poll timer and the real clock, files and samplers.
  */
+import * as fs from 'node:fs';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { WatchdogCore } from './core';
 import { Samplers } from './samplers';
@@ -21,6 +22,13 @@ const core = new WatchdogCore({
   nowMs: () => performance.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   send: (message) => parentPort?.postMessage(message),
+  writeStderr: (text) => {
+    try {
+      fs.writeSync(2, text);
+    } catch {
+      // stderr closed: nobody to tell.
+    }
+  },
   log: (warn) =>
     new AgentLog(
       data.options.log,

@@ -41,6 +41,7 @@ function setup(options: Partial<WatchdogData['options']> = {}) {
   const lines: string[] = [];
   const always: string[] = [];
   const reports: Report[] = [];
+  const stderr: string[] = [];
   const timers: Array<{ at: bigint; run: () => void }> = [];
   let now = 1_000n * MS;
   Atomics.store(beats, BEAT_INDEX, now);
@@ -54,6 +55,8 @@ function setup(options: Partial<WatchdogData['options']> = {}) {
     startedAt: new Date(0).toISOString(),
     agentRoots: ['/loopwatch/dist'],
     capture: 'native',
+    warnedAtStart: [],
+    noWarnings: false,
   };
   const parts: CoreParts = {
     data,
@@ -61,6 +64,7 @@ function setup(options: Partial<WatchdogData['options']> = {}) {
     nowMs: () => Number(now / MS),
     setTimeout: (run, ms) => timers.push({ at: now + BigInt(ms) * MS, run }),
     send: (message) => sent.push(message),
+    writeStderr: (text) => stderr.push(text),
     log: () => ({ line: (text) => lines.push(text), always: (text) => always.push(text), reportSuppressed: () => undefined }),
     writeReportFile: (_path, report) => reports.push(report),
     samplers: () => ({ forThread: (threadId) => (threadId === 0 ? sampler : null), close: () => undefined }),
@@ -77,7 +81,7 @@ function setup(options: Partial<WatchdogData['options']> = {}) {
     Atomics.store(beats, BEAT_INDEX, now);
     return now;
   };
-  return { core, sampler, sent, lines, always, reports, flags, advance, beat, nowNs: () => now };
+  return { core, sampler, sent, lines, always, reports, stderr, flags, advance, beat, nowNs: () => now, failWrites: () => (parts.writeReportFile = () => { throw new Error('EACCES: permission denied'); }) };
 }
 
 describe('WatchdogCore', () => {
@@ -133,6 +137,15 @@ describe('WatchdogCore', () => {
     const report = t.reports.at(-1)!;
     expect(report.reason).toBe('exit');
     expect(report.stalls[0]).toMatchObject({ durationMs: 290, site: APP_FRAME });
+  });
+
+  it('says a report it cannot write at exit on stderr itself: the main thread no longer prints warnings', async () => {
+    const t = setup();
+    t.failWrites();
+    t.core.onMainMessage({ type: 'flush', seq: 1, nowNs: String(t.nowNs()), final: true });
+    expect(t.sent.filter((message) => message.type === 'warning')).toEqual([]);
+    expect(t.stderr).toEqual(['(node:42) [LOOPWATCH_REPORT_UNWRITABLE] LoopwatchWarning: loopwatch: cannot write LOOPWATCH_REPORT=/reports/report.json (EACCES: permission denied)\n']);
+    expect(Atomics.load(t.flags, FLUSH_ACK_INDEX)).toBe(1);
   });
 
   it('starts no capture once the process is exiting', async () => {
