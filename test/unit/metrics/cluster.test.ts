@@ -42,13 +42,13 @@ describe('collectFromWorkers', () => {
     const own = new Registry();
     let collections = 0;
     own.registerMetric(new Gauge({ name: 'collected', help: 'h', registers: [], collect: () => void (collections += 1) }));
-    const { source, stop } = collectFromWorkers(own);
+    const collector = collectFromWorkers(own);
     try {
-      await source.metrics();
-      await source.metrics();
+      await collector.source.metrics();
+      await collector.source.metrics();
       expect(collections).toBe(2);
     } finally {
-      stop();
+      collector.stop();
     }
   });
 });

@@ -139,7 +139,7 @@ describe('WatchdogCore', () => {
     expect(report.stalls[0]).toMatchObject({ durationMs: 290, site: APP_FRAME });
   });
 
-  it('says a report it cannot write at exit on stderr itself: the main thread no longer prints warnings', async () => {
+  it('says a report it cannot write at exit on stderr itself: the main thread no longer prints warnings', () => {
     const t = setup();
     t.failWrites();
     t.core.onMainMessage({ type: 'flush', seq: 1, nowNs: String(t.nowNs()), final: true });
