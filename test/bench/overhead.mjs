@@ -8,6 +8,10 @@
 // an inspector session), which is what a service without stalls pays. --variants picks by key
 // (default: all of them, about 7 rounds x 7 variants x 4 s = 3.5 minutes).
 //
+// CPU per request (user + system time of the server process, every thread, over the measured
+// seconds, divided by the requests served) is the steadier figure: throughput swings with how much
+// CPU the server got from a shared machine, the cost of one request much less.
+//
 // Variants alternate round by round (and the order flips every other round), never all of A then all
 // of B, so drift on a shared machine hits every variant alike. Ratios are paired: each round's
 // variant divided by the same round's "no agent", then the median of those ratios, with their range
@@ -90,7 +94,7 @@ async function drive(port, duration) {
   const result = await tracker;
   if (result.errors > 0 || result.non2xx > 0) throw new Error(`${result.errors} errors, ${result.non2xx} non-2xx responses`);
   latencies.sort((a, b) => a - b);
-  return { rps: result.requests.total / duration, p99: latencies[Math.floor(latencies.length * 0.99)] };
+  return { requests: result.requests.total, rps: result.requests.total / duration, p99: latencies[Math.floor(latencies.length * 0.99)] };
 }
 
 function ask(child, message) {
@@ -106,13 +110,15 @@ const median = (values) => {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 const loads = [os.loadavg()];
-const results = new Map(variants.map((variant) => [variant.name, { rps: [], p99: [], rss: [] }]));
+const results = new Map(variants.map((variant) => [variant.name, { rps: [], p99: [], rss: [], cpu: [] }]));
 for (let round = 0; round < rounds; round++) {
   for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
     const { child, port, checkCapture } = await startServer(variant);
     child.removeAllListeners('exit');
     await drive(port, WARMUP_SECONDS);
-    const { rps, p99 } = await drive(port, seconds);
+    const before = (await ask(child, 'cpu')).cpu;
+    const { requests, rps, p99 } = await drive(port, seconds);
+    const after = (await ask(child, 'cpu')).cpu;
     const { rss } = await ask(child, 'rss');
     child.send('stop');
     // 'close', not 'exit': by then all of its stderr has been read.
@@ -122,6 +128,9 @@ for (let round = 0; round < rounds; round++) {
     entry.rps.push(rps);
     entry.p99.push(p99);
     entry.rss.push(rss);
+    // CPU time per request, in microseconds: steadier than throughput on a shared machine, since
+    // it does not depend on how much CPU the server got, only on what each request cost it.
+    entry.cpu.push((after.user - before.user + after.system - before.system) / requests);
   }
   loads.push(os.loadavg());
   process.stderr.write(`overhead: round ${round + 1}/${rounds} done, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
@@ -137,13 +146,13 @@ console.log(
     `load average (1, 5, 15 min) at start ${fmtLoad(loads[0])}, at end ${fmtLoad(loads.at(-1))}, highest 1-min seen ${Math.max(...loads.map((l) => l[0])).toFixed(2)}`,
 );
 console.log('');
-console.log('| variant | req/s (median) | throughput vs no agent, median (range) | p99 latency (median) | p99 vs no agent, median (range) | RSS after load | RSS vs no agent |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| variant | req/s (median) | throughput vs no agent, median (range) | p99 latency (median) | p99 vs no agent, median (range) | CPU per request (median) | CPU vs no agent, median (range) | RSS after load | RSS vs no agent |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const [name, entry] of results) {
   const rss = median(entry.rss);
   const rssDelta = (rss - median(base.rss)) / 2 ** 20;
   console.log(
-    `| ${name} | ${median(entry.rps).toFixed(0)} | ${ratioCell(pairedRatios(entry, 'rps'), 3)} | ${median(entry.p99).toFixed(2)} ms | ${ratioCell(pairedRatios(entry, 'p99'), 2)} | ${(rss / 2 ** 20).toFixed(1)} MiB | ${rssDelta >= 0 ? '+' : ''}${rssDelta.toFixed(1)} MiB |`,
+    `| ${name} | ${median(entry.rps).toFixed(0)} | ${ratioCell(pairedRatios(entry, 'rps'), 3)} | ${median(entry.p99).toFixed(2)} ms | ${ratioCell(pairedRatios(entry, 'p99'), 2)} | ${median(entry.cpu).toFixed(1)} µs | ${ratioCell(pairedRatios(entry, 'cpu'), 3)} | ${(rss / 2 ** 20).toFixed(1)} MiB | ${rssDelta >= 0 ? '+' : ''}${rssDelta.toFixed(1)} MiB |`,
   );
 }
 console.log('');

@@ -21,5 +21,7 @@ const server = http.createServer(async (request, response) => {
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 process.on('message', (message) => {
   if (message === 'rss') process.send({ rss: process.memoryUsage().rss });
+  // The whole process's CPU time (every thread: the watchdog's and the capture thread's too).
+  if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
   if (message === 'stop') server.close(() => process.exit(0));
 });
