@@ -67,7 +67,9 @@ export function classifyChild(hook: Hook): 'chain' | 'internal' {
   const callSites = withoutHookDispatch(format(captureRaw(hook, CHILD_FRAMES + HOOK_DISPATCH_FRAMES)));
   if (!isBuiltin(callSites[0], 'then')) return 'internal';
   const next = isBuiltin(callSites[1], 'finally') ? callSites[2] : callSites[1];
-  return next !== undefined && next.getFileName() ? 'chain' : 'internal';
+  // An async frame below `then` is V8 resolving an async function's promise with another promise
+  // (`async () => work()`): Node 26's V8 shows the awaiting function there, older ones nothing.
+  return next !== undefined && next.getFileName() && !next.isAsync() ? 'chain' : 'internal';
 }
 
 /**
