@@ -31,8 +31,7 @@ export interface Options {
   stacks: boolean;
   /**
    * `LOOPWATCH_CAPTURE`: how the stack is read. `native` (no debugger), `inspector` (pauses the
-   * thread: can abort V8 on Node 25 and older), `off`, or `auto`: native where it loads, else the
-   * inspector on Node 26 and later, else off. @default 'auto'
+   * thread: can abort V8), `off`, or `auto`: native where it loads, else off. @default 'auto'
    */
   capture: CaptureChoice;
   /** `LOOPWATCH_MAX_CAPTURES_PER_MIN`: stack captures allowed per minute (stalls are always counted). @default 30 */

@@ -4,11 +4,11 @@
  *
  * - `native`: the optional native module interrupts the thread and reads its stack. No debugger:
  *   it cannot abort V8 and does not slow the code it samples. The default wherever it loads.
- * - `inspector`: pauses the thread through the in-process inspector. On Node 25 and older a pause
- *   can race V8's inliner and abort the process, and a paused function is not optimised again
- *   while it carries debug info. Used only when asked for, or where native is missing and the
- *   Node version has no race.
- * - `off`: stalls are timed, sync-API calls still attributed by their wrappers; no stacks.
+ * - `inspector`: pauses the thread through the in-process inspector. A pause can abort the process
+ *   (V8's inliner race on Node 25 and older; a debugger scope CHECK seen on Node 20 too), and a
+ *   paused function is not optimised again while it carries debug info. Only when asked for.
+ * - `off`: stalls are timed, sync-API calls still attributed by their wrappers; no stacks. What
+ *   `auto` falls back to when the native module is missing.
  */
 import type { CapturePath, Options } from '../options';
 import type { WarningCode } from '../codes';
@@ -16,21 +16,6 @@ import { whyNoStackCapture } from '../inspector-check';
 import { registerForNativeCapture } from './native-binding';
 
 export type { CaptureChoice, CapturePath } from '../options';
-
-/**
- * The first Node release whose V8 can no longer abort on a debugger pause that races the inliner.
- * Read off the binaries' CHECK messages (docs/capture.md): Node 20.20, 22.23, 24.22, 25.0 and 25.9
- * carry `inlineability == SharedFunctionInfo::kHasOptimizationDisabled`, the check that aborts;
- * 26.0, 26.4, 26.7, 26.9, 26.10 and 26.12 accept `kMayContainBreakPoints` too (V8 14.6).
- */
-export const INSPECTOR_SAFE_FROM: readonly [number, number] = [26, 0];
-
-/** Whether the inspector's pause is free of the V8 abort on this Node version. */
-export function inspectorIsSafe(version: string = process.versions.node): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  const [safeMajor, safeMinor] = INSPECTOR_SAFE_FROM;
-  return major > safeMajor || (major === safeMajor && minor >= safeMinor);
-}
 
 export interface CaptureDecision {
   path: CapturePath;
@@ -56,15 +41,10 @@ export function chooseCapture(options: Pick<Options, 'capture' | 'stacks'>, warn
     warn('LOOPWATCH_NO_NATIVE_CAPTURE', `no native stack capture: ${whyNoNative}; ${still}`);
     return { path: 'off', reason: `native capture unavailable: ${whyNoNative}` };
   }
-  if (probe.inspectorIsSafe()) {
-    const decision = inspectorOrOff(probe, warn);
-    if (decision.path === 'inspector') warn('LOOPWATCH_NO_NATIVE_CAPTURE', `no native stack capture: ${whyNoNative}; using the inspector (safe on Node ${process.versions.node})`);
-    return decision;
-  }
-  warn(
-    'LOOPWATCH_NO_NATIVE_CAPTURE',
-    `no native stack capture: ${whyNoNative}; ${still}. LOOPWATCH_CAPTURE=inspector gives stacks, at the risk of a V8 abort on Node before ${INSPECTOR_SAFE_FROM.join('.')}`,
-  );
+  // Never the inspector by default, not even on a Node version without the inliner race: a
+  // second debugger-only V8 CHECK (in the scope iterator, present in every version's binary) aborted
+  // stress runs too, and a pause slows the function it lands in (docs/capture.md).
+  warn('LOOPWATCH_NO_NATIVE_CAPTURE', `no native stack capture: ${whyNoNative}; ${still}. LOOPWATCH_CAPTURE=inspector gives stacks, at the risk of a V8 abort`);
   return { path: 'off', reason: `native capture unavailable: ${whyNoNative}` };
 }
 
@@ -79,11 +59,9 @@ function inspectorOrOff(probe: CaptureProbe, warn: Warn): CaptureDecision {
 export interface CaptureProbe {
   registerNative(): string | null;
   whyNoInspector(): string | null;
-  inspectorIsSafe(): boolean;
 }
 
 const defaultProbe: CaptureProbe = {
   registerNative: registerForNativeCapture,
   whyNoInspector: whyNoStackCapture,
-  inspectorIsSafe: () => inspectorIsSafe(),
 };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { chooseCapture, inspectorIsSafe, type CaptureProbe } from '../../../src/capture/choose';
+import { chooseCapture, type CaptureProbe } from '../../../src/capture/choose';
 import type { CaptureChoice } from '../../../src/capture/choose';
 
 function probe(overrides: Partial<CaptureProbe> = {}): CaptureProbe {
-  return { registerNative: () => null, whyNoInspector: () => null, inspectorIsSafe: () => false, ...overrides };
+  return { registerNative: () => null, whyNoInspector: () => null, ...overrides };
 }
 
 function decide(capture: CaptureChoice, p: CaptureProbe, stacks = true): { path: string; reason?: string; warnings: string[] } {
@@ -17,22 +17,18 @@ describe('chooseCapture', () => {
     expect(decide('auto', probe())).toEqual({ path: 'native', warnings: [] });
   });
 
-  it('never falls back to the inspector by itself on a Node version with the V8 abort', () => {
-    const result = decide('auto', probe({ registerNative: () => 'no binary for linux-x64, Node ABI 999' }));
+  it('never falls back to the inspector by itself: off, with one warning that says how to get stacks and at what risk', () => {
+    let inspectorProbed = false;
+    const result = decide('auto', probe({ registerNative: () => 'no binary for linux-x64, Node ABI 999', whyNoInspector: () => ((inspectorProbed = true), null) }));
     expect(result.path).toBe('off');
+    expect(inspectorProbed).toBe(false);
     expect(result.reason).toBe('native capture unavailable: no binary for linux-x64, Node ABI 999');
     expect(result.warnings).toHaveLength(1);
-    expect(result.warnings[0]).toMatch(/^LOOPWATCH_NO_NATIVE_CAPTURE no native stack capture: no binary .*stalls are still timed.*LOOPWATCH_CAPTURE=inspector gives stacks, at the risk of a V8 abort on Node before 26\.0/);
-  });
-
-  it('falls back to the inspector where it is safe, and says so once', () => {
-    const result = decide('auto', probe({ registerNative: () => 'not installed', inspectorIsSafe: () => true }));
-    expect(result.path).toBe('inspector');
-    expect(result.warnings).toEqual([expect.stringMatching(/^LOOPWATCH_NO_NATIVE_CAPTURE no native stack capture: not installed; using the inspector/)]);
+    expect(result.warnings[0]).toMatch(/^LOOPWATCH_NO_NATIVE_CAPTURE no native stack capture: no binary .*stalls are still timed.*LOOPWATCH_CAPTURE=inspector gives stacks, at the risk of a V8 abort$/);
   });
 
   it('native asked for and missing: off with one warning, never the inspector', () => {
-    const result = decide('native', probe({ registerNative: () => 'not installed', inspectorIsSafe: () => true }));
+    const result = decide('native', probe({ registerNative: () => 'not installed' }));
     expect(result.path).toBe('off');
     expect(result.warnings).toHaveLength(1);
   });
@@ -51,17 +47,5 @@ describe('chooseCapture', () => {
     const p = probe({ registerNative: () => expect.unreachable('native loaded'), whyNoInspector: () => expect.unreachable('inspector probed') });
     expect(decide('off', p)).toEqual({ path: 'off', reason: 'disabled by LOOPWATCH_CAPTURE=off', warnings: [] });
     expect(decide('auto', p, false)).toEqual({ path: 'off', reason: 'disabled by LOOPWATCH_STACKS', warnings: [] });
-  });
-});
-
-describe('inspectorIsSafe', () => {
-  it('is true from Node 26.0 on', () => {
-    expect(inspectorIsSafe('20.20.2')).toBe(false);
-    expect(inspectorIsSafe('24.22.3')).toBe(false);
-    expect(inspectorIsSafe('25.9.0')).toBe(false);
-    expect(inspectorIsSafe('26.0.0')).toBe(true);
-    expect(inspectorIsSafe('26.10.0')).toBe(true);
-    expect(inspectorIsSafe('26.12.1')).toBe(true);
-    expect(inspectorIsSafe('27.0.0')).toBe(true);
   });
 });
