@@ -7,10 +7,10 @@ import * as fs from 'node:fs';
 import { suggest } from '../advice/suggest';
 import { diskSources } from '../stack/source';
 import type { Frame } from '../stack/frames';
-import type { Overflow, SiteRecord, StallRecord, Unattributed } from '../report/aggregate';
+import type { SiteRecord, StallRecord } from '../report/aggregate';
 import type { ApiCounter } from '../sync-api/wrap';
 import type { StallKind } from '../stall-kind';
-import { REPORT_SCHEMA } from '../report/report';
+import { REPORT_SCHEMA, type Report } from '../report/report';
 import { UsageError } from './usage-error';
 
 /** The report's types as the watchdog writes them, minus what renderers never read. */
@@ -29,25 +29,16 @@ export interface RejectionView {
   stack: Frame[];
 }
 
-export interface ReportView {
-  pid: number;
-  startedAt: string;
-  writtenAt: string;
-  reason: string;
+/** The report as the renderers read it: the writer's own types (report.ts), its feature sections normalized. */
+export type ReportView = Pick<Report, 'pid' | 'startedAt' | 'writtenAt' | 'reason' | 'thresholdMs' | 'node' | 'stacks' | 'stacksUnavailable' | 'summary' | 'overflow' | 'unattributed'> & {
+  /** A string, not `Mode`: a report from a newer version may name a mode this one does not know. */
   mode: string;
-  thresholdMs: number;
-  node: string;
-  stacks: boolean;
-  stacksUnavailable?: string;
-  summary: { stalls: number; totalBlockedMs: number; maxStallMs: number };
   sites: SiteView[];
-  overflow: Overflow;
-  unattributed: Unattributed;
   stalls: StallView[];
   syncApis: Record<string, SyncApiStats>;
   floating: FloatingView[];
   rejections: RejectionView[];
-}
+};
 
 export function loadReport(file: string): ReportView {
   let text: string;

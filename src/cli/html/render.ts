@@ -3,6 +3,7 @@
  * summary, a timeline of stalls, the sites table, and per site: the source, the advice, the worst
  * stack and where the time went during long stalls. Every value from the report is escaped.
  */
+import type { StallKind } from '../../stall-kind';
 import { esc } from './escape';
 import { STYLE } from './style';
 import { SCRIPT } from './script';
@@ -76,7 +77,7 @@ function timelineSection(report: ReportView, cwd: string): string {
   return `<h2>Timeline ${kept}</h2><div class="panel timeline">${renderTimeline(report, siteIndexer(report.sites), cwd)}${renderLegend(kinds)}</div>`;
 }
 
-function kindBadge(kind: string): string {
+function kindBadge(kind: StallKind): string {
   return `<span class="kind" style="--c:${kindColor(kind)}">${esc(kind)}</span>`;
 }
 

@@ -2,6 +2,7 @@
  * The stall timeline: one bar per stall kept in the report, placed at the moment it began, as tall
  * as it was long, coloured by kind, linking to its site. Pure SVG: no script, no network.
  */
+import type { StallKind } from '../../stall-kind';
 import { esc } from './escape';
 import { kindColor } from './kinds';
 import { location, ms } from '../format';
@@ -46,7 +47,7 @@ export function renderTimeline(report: ReportView, siteIndex: (stall: ReportView
   return `<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="stalls over time">${parts.join('')}</svg>`;
 }
 
-export function renderLegend(kinds: readonly string[]): string {
+export function renderLegend(kinds: readonly StallKind[]): string {
   const items = kinds.map((kind) => `<span style="--c:${kindColor(kind)}">${esc(kind)}</span>`);
   items.push('<span style="--c:#12b76a">threshold</span>');
   return `<div class="legend">${items.join('')}</div>`;
