@@ -8,8 +8,8 @@ import { StallDetector } from './detector';
 import { CaptureScheduler } from './capture-scheduler';
 import { ThreadRegistry } from './thread-registry';
 import { StallRecorder, type StallLog } from './recorder';
-import type { OpenStall, Sampler, Watched } from './watched';
-import type { SamplersHooks } from './samplers';
+import { THREAD_MESSAGES_GRACE_MS, type CoreParts } from './core-parts';
+import type { OpenStall, Watched } from './watched';
 import {
   BEAT_INDEX,
   EXITING_INDEX,
@@ -18,42 +18,17 @@ import {
   MAIN_STALLS_RECORDED_INDEX,
   SYNC_CALL_INDEX,
   nsToMs,
-  type FromWatchdog,
   type ThreadMessage,
   type ToWatchdog,
   type WatchdogData,
 } from './shared';
 import type { StallRecord } from '../report/aggregate';
-import type { Report } from '../report/report';
 import { expandPath } from '../options';
 import type { WarningCode } from '../codes';
 
 export { HANG_CAPTURE_WAIT_MS } from './constants';
-/**
- * The final flush waits this long when worker threads are registered: a worker's last messages
- * (its measured stall, the slow call that caused it) travel on the threads channel, unordered with
- * the main thread's flush on parentPort, and are already queued when a worker's end lets the main
- * thread exit. Measured: without the wait, half of such stalls lost their sync-API attribution.
- */
-export const THREAD_MESSAGES_GRACE_MS = 10;
-
+export type { CoreParts } from './core-parts';
 export type { StallLog } from './recorder';
-
-/** What the core needs from its thread; worker.ts passes the real ones. */
-export interface CoreParts {
-  data: WatchdogData;
-  /** process.hrtime.bigint(): the clock the heartbeats are written with. */
-  nowNs(): bigint;
-  /** performance.now(): for the capture budget. */
-  nowMs(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  send(message: FromWatchdog): void;
-  /** Straight to the process's stderr (fd 2), for what must be said after the main thread stopped listening. */
-  writeStderr(text: string): void;
-  log(warn: (code: WarningCode, message: string) => void): StallLog;
-  writeReportFile(path: string, report: Report): void;
-  samplers(hooks: SamplersHooks): { forThread(threadId: number, beats: 'main' | 'registry', beatIndex: number): Sampler | null; close(): void };
-}
 
 export class WatchdogCore {
   /** Set by the final flush: a worker's message arriving after it would record its stall twice. */
