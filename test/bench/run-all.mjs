@@ -17,6 +17,7 @@ const root = path.resolve(here, '..', '..');
 
 /** Each bench, the question it answers, and its arguments for a default run. */
 const BENCHES = [
+  { name: 'startup', title: 'Start-up cost per process', args: [] },
   { name: 'overhead', title: 'HTTP overhead and memory, per capture path', args: [] },
   { name: 'attribution', title: 'Attribution: is the blocking line named?', args: [] },
   { name: 'detection', title: 'Detection and stack-capture latency, per capture path', args: [] },
