@@ -9,7 +9,7 @@ import { diskSources } from '../stack/source';
 import type { Frame } from '../stack/frames';
 import type { SiteRecord, StallRecord } from '../report/aggregate';
 import type { ApiCounter } from '../sync-api/wrap';
-import type { StallKind } from '../stall-kind';
+import { STALL_KINDS, type StallKind } from '../stall-kind';
 import { REPORT_SCHEMA, type Report } from '../report/report';
 import { UsageError } from './usage-error';
 
@@ -148,7 +148,7 @@ function list(value: unknown): unknown[] {
   return Array.isArray(value) ? (value as unknown[]) : [];
 }
 
-const KINDS: ReadonlySet<string> = new Set<StallKind>(['sync-api', 'json', 'regex', 'cpu', 'microtasks', 'dependency', 'unknown']);
+const KINDS: ReadonlySet<string> = new Set(STALL_KINDS);
 
 /** A kind this version knows; anything else (a newer report's) reads as `unknown`. */
 function kind(value: unknown): StallKind {

@@ -4,7 +4,6 @@
  * spent), re-samples while it lasts, a fresh one for a hang, retries for captures that got no
  * answer. The watchdog core (core.ts) feeds it the detector's events.
  */
-import { HANG_CAPTURE_WAIT_MS } from './constants';
 import { applySample } from './sampling';
 import { openStall, type OpenStall, type Watched } from './watched';
 import { HEARTBEAT_MS, nsToMs } from './shared';
@@ -13,6 +12,9 @@ import { RateLimiter } from '../rate-limiter';
 import type { AttributionRules } from '../stack/attribution';
 import type { CapturePath } from '../options';
 import type { WarningCode } from '../codes';
+
+/** How long a hang line waits for a stack capture already in flight (see onHang). */
+export const HANG_CAPTURE_WAIT_MS = 200;
 
 export interface SchedulerParts {
   capture: CapturePath;

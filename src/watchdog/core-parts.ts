@@ -30,5 +30,5 @@ export interface CoreParts {
   writeStderr(text: string): void;
   log(warn: (code: WarningCode, message: string) => void): StallLog;
   writeReportFile(path: string, report: Report): void;
-  samplers(hooks: SamplersHooks): { forThread(threadId: number, beats: 'main' | 'registry', beatIndex: number): Sampler | null; close(): void };
+  samplers(hooks: SamplersHooks): { forThread(threadId: number, beats: 'main' | 'registry', beatIndex: number): Sampler | null; warmUp(): void; close(): void };
 }

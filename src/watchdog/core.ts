@@ -26,7 +26,7 @@ import type { StallRecord } from '../report/aggregate';
 import { expandPath } from '../options';
 import type { WarningCode } from '../codes';
 
-export { HANG_CAPTURE_WAIT_MS } from './constants';
+export { HANG_CAPTURE_WAIT_MS } from './capture-scheduler';
 export type { CoreParts } from './core-parts';
 export type { StallLog } from './recorder';
 
@@ -107,6 +107,11 @@ export class WatchdogCore {
     // agent.ts) must not lose it. Debounced like every other write.
     if (this.main.open !== null) this.recorder.report.schedule();
     this.scheduler.retryThreadCaptures();
+  }
+
+  /** Starts what the first capture needs (the native path's capture thread), after the first poll. */
+  warmUp(): void {
+    this.samplers.warmUp();
   }
 
   /** A message from the main thread. */

@@ -15,7 +15,6 @@ import { AgentLog, sharedCount } from '../log';
 const data = workerData as WatchdogData;
 const flags = new Int32Array(data.shared);
 
-let samplers: Samplers | null = null;
 const core = new WatchdogCore({
   data,
   nowNs: () => process.hrtime.bigint(),
@@ -39,7 +38,7 @@ const core = new WatchdogCore({
       sharedCount(flags, SUPPRESSED_LINES_INDEX),
     ),
   writeReportFile,
-  samplers: (hooks) => (samplers = new Samplers(data, flags, hooks)),
+  samplers: (hooks) => new Samplers(data, flags, hooks),
 });
 
 parentPort?.on('message', (message: ToWatchdog) => core.guard(() => core.onMainMessage(message)));
@@ -60,4 +59,4 @@ Atomics.store(flags, READY_INDEX, 1);
 setInterval(() => core.guard(() => core.tick()), POLL_MS);
 // After the first poll: booting the capture thread alongside the watchdog delayed the watchdog
 // enough to miss a stall that began 50 ms after the app started (1 run in 12).
-setTimeout(() => core.guard(() => samplers?.warmUp()), 0);
+setTimeout(() => core.guard(() => core.warmUp()), 0);

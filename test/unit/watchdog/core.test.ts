@@ -67,7 +67,7 @@ function setup(options: Partial<WatchdogData['options']> = {}) {
     writeStderr: (text) => stderr.push(text),
     log: () => ({ line: (text) => lines.push(text), always: (text) => always.push(text), reportSuppressed: () => undefined }),
     writeReportFile: (_path, report) => reports.push(report),
-    samplers: () => ({ forThread: (threadId) => (threadId === 0 ? sampler : null), close: () => undefined }),
+    samplers: () => ({ forThread: (threadId) => (threadId === 0 ? sampler : null), warmUp: () => undefined, close: () => undefined }),
   };
   const core = new WatchdogCore(parts);
   /** Moves the clock, runs the timers due, and polls as the worker's interval would. */
