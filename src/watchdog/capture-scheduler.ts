@@ -84,9 +84,13 @@ export class CaptureScheduler {
         // The first sample caught the thread between two microtasks (or came before the capture
         // thread was up): try again.
         else if (open.retryNextSample === true && this.budget()) this.takeSample(watched, open, event.elapsedMs);
-        // Started inside a sync call that has returned, and the loop is still blocked: capture now.
-        else if (open.inSyncApi !== undefined && watched.capture !== null && this.parts.currentSyncApi(watched) === null && this.budget()) {
-          this.takeSample(watched, open, event.elapsedMs);
+        // Started inside a sync call that has returned, and the loop is still blocked a whole sample
+        // period later: other code blocks it, capture now. Not at the first sample after the return:
+        // that one mostly lands in the moment between the call's return and the next heartbeat, and
+        // would spend the budget on a stall that is already over.
+        else if (open.inSyncApi !== undefined && watched.capture !== null && this.parts.currentSyncApi(watched) === null) {
+          if (open.syncReturnedSeen === true && this.budget()) this.takeSample(watched, open, event.elapsedMs);
+          open.syncReturnedSeen = true;
         }
         return;
       }

@@ -22,6 +22,8 @@ export interface OpenStall {
   aliveMs?: number;
   /** The sync API the thread was inside when the stall was detected (a native call: no pause lands). */
   inSyncApi?: string;
+  /** A sample found that sync call returned while the loop was still blocked (see CaptureScheduler). */
+  syncReturnedSeen?: boolean;
   /** A worker thread's capture got no answer: its relay, the main thread, was busy. Try again. */
   retryCapture?: boolean;
   /** The last sample found no JavaScript frame, or came too early: the next one tries again. */

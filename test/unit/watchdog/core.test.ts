@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WatchdogCore, HANG_CAPTURE_WAIT_MS, type CoreParts } from '../../../src/watchdog/core';
-import { BEAT_INDEX, EXITING_INDEX, FLUSH_ACK_INDEX, REGISTRY_BYTES, SHARED_BYTES, WATCHDOG_MARK, type FromWatchdog, type WatchdogData } from '../../../src/watchdog/shared';
+import { BEAT_INDEX, EXITING_INDEX, SYNC_CALL_INDEX, FLUSH_ACK_INDEX, REGISTRY_BYTES, SHARED_BYTES, WATCHDOG_MARK, type FromWatchdog, type WatchdogData } from '../../../src/watchdog/shared';
 import type { SampleResult, Sampler } from '../../../src/watchdog/watched';
 import type { Report } from '../../../src/report/report';
 import { DEFAULTS } from '../../../src/options';
@@ -166,5 +166,19 @@ describe('WatchdogCore', () => {
     await t.advance(0);
     expect(t.sampler.calls).toBe(1);
     expect(t.lines[1]).toBe('event loop blocked 125 ms (no stack: stack capture rate-limited (LOOPWATCH_MAX_CAPTURES_PER_MIN))');
+  });
+
+  it('spends no capture when a sync call returns and the loop turns right after; captures when it stays blocked', async () => {
+    const t = setup({ maxCapturesPerMinute: 1 });
+    Atomics.store(t.flags, SYNC_CALL_INDEX, 1);
+    await t.advance(120);
+    expect(t.sampler.calls).toBe(0);
+    // The call returns; the next sample comes before the heartbeat does: no capture yet.
+    Atomics.store(t.flags, SYNC_CALL_INDEX, 0);
+    await t.advance(DEFAULTS.sampleIntervalMs);
+    expect(t.sampler.calls).toBe(0);
+    // Still blocked a whole sample period after the return: other code holds the loop.
+    await t.advance(DEFAULTS.sampleIntervalMs);
+    expect(t.sampler.calls).toBe(1);
   });
 });
