@@ -11,6 +11,7 @@
  * reads files).
  */
 import { urlToPath, type Frame } from '../stack/frames';
+import { THEN_MARKER_FILE } from './then-marker';
 
 /** Enough to get past a library's own frames to the app line that called it. */
 const CREATION_FRAMES = 8;
@@ -52,7 +53,7 @@ export function captureRaw(hook: Hook, frames = CREATION_FRAMES): RawStack {
  * the function is entered: the line that created it is the caller's.
  */
 export function readCreation(raw: RawStack, kind: 'root' | 'chain'): Frame[] {
-  const callSites = withoutHookDispatch(format(raw));
+  const callSites = withoutAgentFrames(format(raw));
   let index = kind === 'root' && callSites[0]?.getFileName() ? 1 : 0;
   while (index < callSites.length && !callSites[index]!.getFileName()) index += 1;
   return callSites.slice(index).map(toFrame);
@@ -61,30 +62,40 @@ export function readCreation(raw: RawStack, kind: 'root' | 'chain'): Frame[] {
 /**
  * `.then(f)` / `.finally(f)` called by code is a chain end; anything else is a builtin's own
  * promise: the throwaway of an `await`, the reactions of `Promise.all`, and `.catch(f)` (which is
- * `.then(undefined, f)`: its result handles errors, dropping it is fine).
+ * `.then(undefined, f)`: its result handles errors, dropping it is fine). So is `.then(f, g)` called
+ * by code, when `rejectionHandled` says it had a rejection handler (then-marker.ts): `.finally`
+ * passes a pair of handlers too, and handles nothing.
  */
-export function classifyChild(hook: Hook): 'chain' | 'internal' {
-  const callSites = withoutHookDispatch(format(captureRaw(hook, CHILD_FRAMES + HOOK_DISPATCH_FRAMES)));
+export function classifyChild(hook: Hook, rejectionHandled = false): 'chain' | 'internal' {
+  const callSites = withoutAgentFrames(format(captureRaw(hook, CHILD_FRAMES + HOOK_DISPATCH_FRAMES + MARKER_FRAMES)));
   if (!isBuiltin(callSites[0], 'then')) return 'internal';
-  const next = isBuiltin(callSites[1], 'finally') ? callSites[2] : callSites[1];
+  const viaFinally = isBuiltin(callSites[1], 'finally');
+  const next = viaFinally ? callSites[2] : callSites[1];
   // An async frame below `then` is V8 resolving an async function's promise with another promise
   // (`async () => work()`): Node 26's V8 shows the awaiting function there, older ones nothing.
-  return next !== undefined && next.getFileName() && !next.isAsync() ? 'chain' : 'internal';
+  if (next === undefined || !next.getFileName() || next.isAsync()) return 'internal';
+  return rejectionHandled && !viaFinally ? 'internal' : 'chain';
 }
 
 /**
  * When more than one promise hook is installed (the app's own, or async_hooks, which loopwatch's
  * debug mode enables too), Node calls ours from a dispatcher in `node:internal/promise_hooks`:
- * those frames sit between our hook and the code that made the promise.
+ * those frames sit between our hook and the code that made the promise. So does the then-marker's.
  */
 const HOOK_DISPATCH_FRAMES = 2;
-function withoutHookDispatch(callSites: NodeJS.CallSite[]): NodeJS.CallSite[] {
+/** then-marker.ts's own frame, between V8's `then` and its caller while detection is on. */
+const MARKER_FRAMES = 1;
+function withoutAgentFrames(callSites: NodeJS.CallSite[]): NodeJS.CallSite[] {
   let index = 0;
   while (index < callSites.length && isHookDispatch(callSites[index]!.getFileName())) index += 1;
-  return index === 0 ? callSites : callSites.slice(index);
+  const rest = index === 0 ? callSites : callSites.slice(index);
+  return rest.some(isMarker) ? rest.filter((callSite) => !isMarker(callSite)) : rest;
 }
 function isHookDispatch(file: string | null | undefined): boolean {
   return file === 'node:internal/promise_hooks' || file === 'node:internal/async_hooks';
+}
+function isMarker(callSite: NodeJS.CallSite): boolean {
+  return callSite.getFileName() === THEN_MARKER_FILE;
 }
 
 function isBuiltin(callSite: NodeJS.CallSite | undefined, name: string): boolean {

@@ -146,6 +146,38 @@ describe('floating promise detector', () => {
     expect(mine().map((frames) => frames[0]!.line)).toEqual([created[0]]);
   });
 
+  it('stays silent for a dropped .then(onFulfilled, onRejected): its rejection handler handles the chain', async () => {
+    const d = start();
+    work().then(
+      (n) => n + 1,
+      () => undefined,
+    );
+    await hops(5);
+    d.sweep();
+    expect(mine()).toEqual([]);
+  });
+
+  it('still reports a dropped .finally result (finally passes handlers of its own)', async () => {
+    const d = start();
+    const created = [callerLine(), work().finally(() => undefined)] as const;
+    await hops(5);
+    d.sweep();
+    expect(mine().map((frames) => frames[0]!.line)).toEqual([created[0]]);
+  });
+
+  it('leaves Promise.prototype.then as it found it, and looks like it while running', () => {
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const original = Promise.prototype.then;
+    const d = start();
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const during = Promise.prototype.then;
+    expect([during.name, during.length, Object.getOwnPropertyDescriptor(Promise.prototype, 'then')!.enumerable]).toEqual(['then', 2, false]);
+    d.stop();
+    detector = null;
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    expect(Promise.prototype.then).toBe(original);
+  });
+
   it('ignores Promise subclasses (Node internals use them)', async () => {
     const d = start();
     class Special<T> extends Promise<T> {}
