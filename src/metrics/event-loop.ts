@@ -4,35 +4,10 @@
  * ~10 ms), and is reset after each read so every scrape covers only the time since the previous one.
  */
 import { labels, noLabels } from './labels';
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
-import { Counter, Gauge } from 'prom-client';
-
-export const DELAY_RESOLUTION_MS = 10;
-/** Fewer samples than this say nothing about percentiles: keep accumulating until the next read. */
-const MIN_SAMPLES = 5;
-const QUANTILES = [0.5, 0.9, 0.99] as const;
-
-export interface DelayReading {
-  /** Seconds by quantile, resolution subtracted, never negative or NaN. */
-  quantiles: Map<number, number>;
-  maxSeconds: number;
-}
-
-/** Turns a raw histogram value (ns, resolution included, NaN when empty) into honest seconds. */
-export function delaySeconds(ns: number, resolutionMs: number): number {
-  if (!Number.isFinite(ns)) return 0;
-  return Math.max(0, ns / 1e9 - resolutionMs / 1000);
-}
-
-/** Reads and resets the histogram; null when it holds too few samples to be worth a reading. */
-export function readDelay(histogram: Pick<IntervalHistogram, 'count' | 'percentile' | 'max' | 'reset'>, resolutionMs: number): DelayReading | null {
-  if (histogram.count < MIN_SAMPLES) return null;
-  const quantiles = new Map<number, number>();
-  for (const q of QUANTILES) quantiles.set(q, delaySeconds(histogram.percentile(q * 100), resolutionMs));
-  const reading = { quantiles, maxSeconds: delaySeconds(histogram.max, resolutionMs) };
-  histogram.reset();
-  return reading;
-}
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
+import type { Counter, Gauge } from 'prom-client';
+import { prom } from './prom';
+import { DELAY_RESOLUTION_MS, QUANTILES, readDelay } from './readings';
 
 /** 0.99 -> "99", the label value users type in queries. */
 function percentileLabel(quantile: number): string {
@@ -45,6 +20,7 @@ export interface EventLoopMetrics {
 }
 
 export function createEventLoopMetrics(): EventLoopMetrics {
+  const { Counter, Gauge } = prom();
   const histogram = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   histogram.enable();
   // Both delay gauges come from one read, and the histogram is reset once per scrape: the first

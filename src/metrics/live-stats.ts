@@ -4,7 +4,8 @@
  * monotonic even if a source is swapped (a programmatic registerMetrics before the agent starts).
  */
 import { labels as labelsOf, noLabels } from './labels';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
+import { prom } from './prom';
 import type { LiveStats } from '../feature';
 
 export interface LiveStatsMetrics {
@@ -14,6 +15,7 @@ export interface LiveStatsMetrics {
 }
 
 export function createLiveStatsMetrics(): LiveStatsMetrics {
+  const { Counter } = prom();
   let source: LiveStats | null = null;
   const seen = new Map<string, number>();
   /** Adds what grew since the last read; a source that went backwards (new agent) restarts from it. */

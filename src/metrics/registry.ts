@@ -4,13 +4,15 @@
  * {@link registerMetrics}. The set lives on globalThis so a second copy of the package in
  * node_modules (preload from one, `import 'loopwatch'` from another) still finds it.
  */
-import { Registry, type Metric } from 'prom-client';
+import type { Registry, Metric } from 'prom-client';
+import { prom } from './prom';
 import type { LiveStats, StallEvent } from '../feature';
 import { DEFAULTS } from '../options';
 import { createStallMetrics } from './stalls';
 import { createEventLoopMetrics } from './event-loop';
 import { createLiveStatsMetrics } from './live-stats';
 import { createInfoMetric } from './info';
+import { attachFeed, metricsFeed } from './feed';
 
 export interface MetricSet {
   /** loopwatch's own registry: nothing of the app's, nothing of prom-client's default metrics. */
@@ -36,7 +38,7 @@ export function createMetricSet(config: MetricSetConfig): MetricSet {
   const info = createInfoMetric();
   info.setMode('unstarted');
   const metrics: Metric[] = [...stalls.metrics, ...loop.metrics, ...live.metrics, info.metric];
-  const registry = new Registry();
+  const registry = new (prom().Registry)();
   for (const metric of metrics) registry.registerMetric(metric);
   return {
     registry,
@@ -50,13 +52,18 @@ export function createMetricSet(config: MetricSetConfig): MetricSet {
 }
 
 /**
- * The process-wide set. The first caller's config wins: the agent's options when the preload runs
- * first, the defaults when the app calls registerMetrics before any agent started.
+ * The process-wide set, created at the first call. The agent's settings win when the agent runs
+ * (its metrics feature noted them in the feed); the defaults when the app calls registerMetrics
+ * without one. Stalls seen before the set existed are replayed into it (feed.ts).
  */
 export function getMetricSet(config: MetricSetConfig = { thresholdMs: DEFAULTS.thresholdMs, maxSites: DEFAULTS.metricsMaxSites }): MetricSet {
   const holder = globalThis as GlobalWithMetrics;
-  holder[SET] ??= createMetricSet(config);
-  return holder[SET];
+  if (holder[SET] !== undefined) return holder[SET];
+  const feed = metricsFeed();
+  const set = createMetricSet(feed?.config ?? config);
+  if (feed !== undefined) attachFeed(feed, set);
+  holder[SET] = set;
+  return set;
 }
 
 /** The subset of a prom-client Registry that registerMetrics needs (any prom-client copy fits). */

@@ -3,18 +3,11 @@
  * loop delay hides it), counted and timed per blocking site.
  */
 import { labels as labelsOf, noLabels } from './labels';
-import { Counter, Histogram, Gauge } from 'prom-client';
+import type { Counter, Histogram, Gauge } from 'prom-client';
+import { prom } from './prom';
 import type { StallEvent } from '../feature';
 import { SiteLabels } from './sites';
-
-/** Upper bounds above the threshold, in seconds, on the usual 1-2.5-5 ladder up to 30 s. */
-const LADDER_SECONDS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-
-/** Histogram buckets from the stall threshold (nothing shorter is ever observed) up to 30 s. */
-export function stallBuckets(thresholdMs: number): number[] {
-  const threshold = thresholdMs / 1000;
-  return [threshold, ...LADDER_SECONDS.filter((bound) => bound > threshold)];
-}
+import { stallBuckets } from './readings';
 
 /**
  * `main` or `worker`, not the threadId: a pool that replaces its workers gets new threadIds without
@@ -30,6 +23,7 @@ export interface StallMetrics {
 }
 
 export function createStallMetrics(thresholdMs: number, maxSites: number): StallMetrics {
+  const { Counter, Histogram, Gauge } = prom();
   const sites = new SiteLabels(maxSites);
   const stalls = new Counter({
     name: 'loopwatch_eventloop_stalls_total',

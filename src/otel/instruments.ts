@@ -5,8 +5,7 @@
 import type { Histogram, Meter, ObservableResult } from '@opentelemetry/api';
 import { performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { LiveStats } from '../feature';
-import { readDelay, DELAY_RESOLUTION_MS } from '../metrics/event-loop';
-import { stallBuckets } from '../metrics/stalls';
+import { readDelay, stallBuckets, DELAY_RESOLUTION_MS } from '../metrics/readings';
 import type { StallTotals } from './stall-totals';
 
 export interface InstrumentSources {

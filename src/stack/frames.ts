@@ -4,7 +4,11 @@
  * reading source maps from disk never blocks the app.
  */
 import { fileURLToPath } from 'node:url';
-import sourceMapSupport from 'source-map-support';
+
+type SourceMapSupport = typeof import('source-map-support');
+// Loaded at the first frame to map, not at start-up: 13 modules and ~10 ms that most processes,
+// which never stall, never need.
+let sourceMapSupport: SourceMapSupport | null = null;
 
 export interface Frame {
   file: string;
@@ -59,6 +63,8 @@ export function urlToPath(url: string): string {
 export function mapFrame(frame: Frame): Frame {
   if (!frame.file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(frame.file)) return frame;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    sourceMapSupport ??= require('source-map-support') as SourceMapSupport;
     // source-map-support takes 1-based lines and 0-based columns, like V8's stack traces.
     const mapped = sourceMapSupport.mapSourcePosition({ source: frame.file, line: frame.line, column: frame.column - 1 });
     if (mapped.source === frame.file && mapped.line === frame.line) return frame;

@@ -2,11 +2,6 @@
  * Which synchronous APIs loopwatch times. Node has no diagnostics channel for fs, crypto or zlib,
  * so wrapping the CommonJS exports is the only way (docs/design.md, "Sync APIs and advice").
  */
-// Default imports are the real exports objects (esModuleInterop wraps, never copies); `import * as`
-// would be a copy, and patching a copy times nothing.
-import childProcess from 'node:child_process';
-import crypto from 'node:crypto';
-import zlib from 'node:zlib';
 
 export interface Target {
   /** Label prefix: `fs`, `crypto`, ... */
@@ -21,9 +16,16 @@ export interface Target {
 const CRYPTO_SYNC = ['pbkdf2Sync', 'scryptSync', 'generateKeyPairSync', 'generateKeySync', 'generatePrimeSync', 'checkPrimeSync', 'hkdfSync', 'randomFillSync'];
 
 export function syncTargets(fsExports: Record<string, unknown>): Target[] {
+  // `require` returns the real exports objects (`import * as` would be a copy, and patching a copy
+  // times nothing); here, not at the top, so that LOOPWATCH_SYNC_APIS=false does not load them.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const crypto = require('node:crypto') as Record<string, unknown>;
+  const zlib = require('node:zlib') as Record<string, unknown>;
+  const childProcess = require('node:child_process') as Record<string, unknown>;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const endsInSync = (exports: object): string[] =>
     Object.keys(exports).filter((name) => name.endsWith('Sync') && typeof (exports as Record<string, unknown>)[name] === 'function');
-  const cryptoExports = crypto as unknown as Record<string, unknown>;
+  const cryptoExports = crypto;
   return [
     { module: 'fs', exports: fsExports, names: endsInSync(fsExports) },
     {

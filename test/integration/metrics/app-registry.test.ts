@@ -15,3 +15,14 @@ describe('registerMetrics(register)', () => {
     expect(samples.find((s) => s.name === 'loopwatch_eventloop_stall_seconds_count')?.value).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('registerMetrics after stalls', () => {
+  it('counts the stalls seen before it was called; prom-client was not loaded until then', async () => {
+    const result = await runFixture('metrics-late-registry.js');
+    expect(result.code).toBe(0);
+    const { loadedBefore, text } = JSON.parse(result.stdout) as { loadedBefore: boolean; text: string };
+    expect(loadedBefore).toBe(false);
+    const site = `test/integration/fixtures/metrics-late-registry.js:${blockingLine('metrics-late-registry.js')}`;
+    expect(parseSamples(text).find((s) => s.name === 'loopwatch_eventloop_stalls_total' && s.labels.site === site)?.value).toBe(1);
+  });
+});

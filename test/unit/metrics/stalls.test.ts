@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { createStallMetrics, stallBuckets } from '../../../src/metrics/stalls';
+import { createStallMetrics } from '../../../src/metrics/stalls';
+import { stallBuckets } from '../../../src/metrics/readings';
 
 describe('stallBuckets', () => {
   it('starts at the threshold and ends at 30 s, strictly increasing', () => {

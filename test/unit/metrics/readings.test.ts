@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { delaySeconds, readDelay } from '../../../src/metrics/event-loop';
+import { delaySeconds, readDelay } from '../../../src/metrics/readings';
 
 function fakeHistogram(count: number, valuesNs: Record<number, number>, maxNs: number) {
   return {

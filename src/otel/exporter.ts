@@ -1,0 +1,60 @@
+/**
+ * The OpenTelemetry side proper, loaded once the app has registered something with the OpenTelemetry
+ * API (feature.ts watches for that). The preload runs before the app registers its SDK, and a meter
+ * fetched from the no-op provider stays a no-op forever: so the meter is resolved again whenever the
+ * global provider changes.
+ */
+import type { Histogram, MetricsAPI } from '@opentelemetry/api';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { FeatureContext } from '../feature';
+import { DELAY_RESOLUTION_MS } from '../metrics/readings';
+import { loopwatchVersion } from '../version';
+import { createInstruments } from './instruments';
+import type { StallTotals } from './stall-totals';
+
+export interface OtelExporter {
+  /** Looks at the global meter provider again; records what waited for a real one. */
+  resolve(): void;
+  record(seconds: number): void;
+  stop(): void;
+}
+
+/** Null when the app has no `@opentelemetry/api` that loopwatch can load (it never bundles its own). */
+export function createOtelExporter(context: FeatureContext, totals: StallTotals): OtelExporter | null {
+  const api = loadMetricsApi();
+  if (api === null) return null;
+  const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+  delay.enable();
+  const sources = { thresholdMs: context.options.thresholdMs, totals, delay, stats: () => context.stats };
+  let provider: unknown = null;
+  let histogram: Histogram | null = null;
+  return {
+    resolve() {
+      const current = api.getMeterProvider();
+      if (current === provider) return;
+      provider = current;
+      // Before an SDK is registered (or after metrics.disable()), the API hands out a no-op provider:
+      // instruments on it would swallow the stalls we keep pending for the real one.
+      if (current.constructor.name === 'NoopMeterProvider') {
+        histogram = null;
+        return;
+      }
+      histogram = createInstruments(current.getMeter('loopwatch', loopwatchVersion()), sources);
+      for (const seconds of totals.takePending()) histogram.record(seconds);
+    },
+    record(seconds) {
+      if (histogram === null) totals.keepPending(seconds);
+      else histogram.record(seconds);
+    },
+    stop: () => delay.disable(),
+  };
+}
+
+function loadMetricsApi(): MetricsAPI | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('@opentelemetry/api') as typeof import('@opentelemetry/api')).metrics;
+  } catch {
+    return null;
+  }
+}
