@@ -7,7 +7,7 @@
  */
 import type { Feature } from '../feature';
 import { StallTotals } from './stall-totals';
-import { createOtelExporter, type OtelExporter } from './exporter';
+import type { OtelExporter } from './exporter';
 
 const CHECK_PROVIDER_MS = 1000;
 /** Where every copy of `@opentelemetry/api` 1.x keeps what was registered with it (its global-utils.js). */
@@ -18,7 +18,11 @@ export const startOtelMetrics: Feature = (context) => {
   let exporter: OtelExporter | null | undefined;
   const check = (): void => {
     try {
-      if (exporter === undefined && otelInUse()) exporter = createOtelExporter(context, totals);
+      if (exporter === undefined && otelInUse()) {
+        // Required, not imported: the exporter and its instruments load only once OpenTelemetry is in use.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        exporter = (require('./exporter') as typeof import('./exporter')).createOtelExporter(context, totals);
+      }
       exporter?.resolve();
     } catch (error) {
       context.warn('LOOPWATCH_INTERNAL', `OpenTelemetry metrics: ${(error as Error).message}`);
