@@ -20,11 +20,15 @@ export function isAppFrame(frame: Frame, rules: AttributionRules): boolean {
   return !file.split(path.sep).includes('node_modules');
 }
 
-/** The site of a stack: its topmost app frame, else its topmost frame that is not loopwatch's own. */
+/**
+ * The site of a stack: its topmost app frame, else its topmost dependency frame. Never one of
+ * Node's own (`node:`) frames: they did not cause the stall. A stack with nothing else on it was
+ * caught after the blocking call returned (a native call such as `structuredClone`), and has no site.
+ */
 export function siteOf(stack: readonly Frame[], rules: AttributionRules): Frame | null {
   const appFrame = stack.find((frame) => isAppFrame(frame, rules));
   if (appFrame !== undefined) return appFrame;
-  return stack.find((frame) => !isAgentFrame(frame, rules)) ?? null;
+  return stack.find((frame) => path.isAbsolute(frame.file) && !isAgentFrame(frame, rules)) ?? null;
 }
 
 function isAgentFrame(frame: Frame, rules: AttributionRules): boolean {

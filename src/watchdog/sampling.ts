@@ -15,6 +15,7 @@ export const NO_STACK_REASONS = {
   'not-listed': 'the thread had exited',
   starting: 'the capture thread was still starting',
   turned: 'the loop turned before the stack could be captured',
+  'node-only': "only Node's own frames were on the stack: the blocking call (a native one, such as structuredClone or a large Buffer encode) had returned before the capture",
 } as const;
 
 export interface SampleTiming {
@@ -50,7 +51,8 @@ export function applySample(stall: OpenStall, result: SampleResult, timing: Samp
     stall.stack = stack;
     stall.site = site;
     stall.siteAtEntry = atEntry;
-    stall.noStackReason = undefined;
+    // Nothing to name yet; re-samples (below) may still land in the code that blocks.
+    stall.noStackReason = site === null ? NO_STACK_REASONS['node-only'] : undefined;
     return false;
   }
   stall.samples.push({ atMs: Math.round(timing.elapsedMs), stack });
@@ -64,6 +66,7 @@ export function applySample(stall: OpenStall, result: SampleResult, timing: Samp
     stall.site = site;
     stall.stack = stack;
     stall.siteAtEntry = atEntry;
+    stall.noStackReason = undefined;
   }
   return false;
 }

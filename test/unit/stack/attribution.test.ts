@@ -23,8 +23,11 @@ describe('attribution', () => {
     expect(isAppFrame(frame('/srv/app/src/x.js'), only)).toBe(true);
   });
 
-  it('falls back to the top frame when no app frame exists', () => {
-    expect(siteOf([frame('node:zlib', 5)], rules)?.file).toBe('node:zlib');
+  it("falls back to a dependency's top frame when no app frame exists, never to one of Node's own", () => {
+    expect(siteOf([frame('node:zlib', 5), frame('/srv/app/node_modules/pg/lib/client.js', 9)], rules)?.line).toBe(9);
+    // Node's own frame did not cause the stall: with nothing else on the stack, there is no site.
+    expect(siteOf([frame('node:internal/async_hooks', 487), frame('node:internal/process/task_queues')], rules)).toBeNull();
+    expect(siteOf([frame('', 0)], rules)).toBeNull();
     expect(siteOf([], rules)).toBeNull();
   });
 
