@@ -81,6 +81,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
     ...(watchdog !== null
       ? {
           syncCallSlot: watchdog.syncCallSlot,
+          callSiteWanted: watchdog.callSiteWanted,
           declareSyncApis: (names: string[]) => watchdog?.post({ type: 'sync-api-names', names }),
         }
       : {}),

@@ -24,6 +24,11 @@ export interface StallEvent {
 export interface SlowCall {
   api: string;
   durationMs: number;
+  /**
+   * Not slow by itself: the watchdog asked for the next call's site while a stall that started in a
+   * sync API went on (CALL_SITE_WANTED_INDEX). Names the stall's line only when nothing else does.
+   */
+  duringStall?: true;
   /** process.hrtime.bigint() when the call returned, as a string (bigints do not cross postMessage well). */
   endNs: string;
   /** The caller's stack, 1-based, not yet source-mapped (the worker maps it). */
@@ -59,6 +64,8 @@ export interface FeatureContext {
    * pause inside, and can name the call while a hang goes on. Absent off the main thread.
    */
   readonly syncCallSlot?: Int32Array;
+  /** Set by the watchdog when it wants the next sync call's site, however short (CALL_SITE_WANTED_INDEX). */
+  readonly callSiteWanted?: Int32Array;
   declareSyncApis?(names: string[]): void;
 }
 

@@ -21,6 +21,11 @@ export interface StallRecord {
   api: string | null;
   /** The exact duration of that sync call. */
   apiCallMs?: number;
+  /**
+   * No call of `api` was slow by itself: the stall began inside one, and `site` is where the next
+   * one was called from (a loop of many short sync calls).
+   */
+  apiCallsShort?: true;
   /** Every slow sync call inside this stall, when there was more than one. */
   syncCalls?: Array<{ api: string; durationMs: number; site: Frame | null }>;
   /** See classify.ts. */

@@ -17,8 +17,13 @@ export interface WrapState {
   depth: number;
   /** Shared with the watchdog: the number of the API running now, 0 for none (see FeatureContext). */
   slot: Int32Array | null;
-  /** Called after a call of at least the slow-call threshold returned. `wrapper` is the stack cut-off. */
-  onSlowCall(api: string, durationMs: number, wrapper: (...args: never[]) => unknown): void;
+  /** Shared with the watchdog: non-zero when it wants the next call's site (CALL_SITE_WANTED_INDEX). */
+  siteWanted: Int32Array | null;
+  /**
+   * Called after a call of at least the slow-call threshold returned, or after a shorter one the
+   * watchdog asked about (`duringStall`). `wrapper` is the stack cut-off.
+   */
+  onSlowCall(api: string, durationMs: number, wrapper: (...args: never[]) => unknown, duringStall?: boolean): void;
 }
 
 export function wrapSync(
@@ -46,10 +51,13 @@ export function wrapSync(
       counter.calls += 1;
       counter.totalMs += durationMs;
       if (durationMs > counter.maxMs) counter.maxMs = durationMs;
-      if (durationMs >= slowCallMs) {
-        counter.slowCalls += 1;
+      const slow = durationMs >= slowCallMs;
+      // One read of shared memory per call; the exchange lets only one call answer each request.
+      const asked = !slow && state.siteWanted !== null && state.siteWanted[0] !== 0 && Atomics.exchange(state.siteWanted, 0, 0) !== 0;
+      if (slow) counter.slowCalls += 1;
+      if (slow || asked) {
         try {
-          state.onSlowCall(api, durationMs, wrapper);
+          state.onSlowCall(api, durationMs, wrapper, asked);
         } catch {
           // Inside the app's call: loopwatch's bookkeeping must never replace its result or error.
         }

@@ -27,6 +27,8 @@ export interface SchedulerParts {
   threads(): Iterable<Watched>;
   /** The sync API the thread is inside, if any: no capture lands there. */
   currentSyncApi(watched: Watched): string | null;
+  /** Asks the main thread's sync-API wrappers for the next call's site (true), or stops asking. */
+  wantCallSite(wanted: boolean): void;
   /** The process is exiting: no capture may start. */
   exiting(): boolean;
   /** A capture says the thread is gone; and whether a worker thread is still listed. */
@@ -70,6 +72,8 @@ export class CaptureScheduler {
           // returns, so keep the capture budget (a later sample may still capture, see below).
           open.inSyncApi = inApi;
           open.noStackReason = `inside ${inApi}, a native call no capture can interrupt`;
+          // If it is one of many short calls, none is slow: the next one to return says where.
+          if (watched === this.parts.main()) this.parts.wantCallSite(true);
           return;
         }
         if (watched.capture === null) open.noStackReason = 'stack capture unavailable';
@@ -98,6 +102,7 @@ export class CaptureScheduler {
         if (watched.open !== null) this.onHang(watched, watched.open, event.elapsedMs);
         return;
       case 'stall-resumed':
+        if (watched === this.parts.main()) this.parts.wantCallSite(false);
         void watched.capture?.end();
         return;
     }

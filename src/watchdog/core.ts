@@ -12,6 +12,7 @@ import { THREAD_MESSAGES_GRACE_MS, type CoreParts } from './core-parts';
 import type { OpenStall, Watched } from './watched';
 import {
   BEAT_INDEX,
+  CALL_SITE_WANTED_INDEX,
   EXITING_INDEX,
   FLUSH_ACK_INDEX,
   HEARTBEAT_MS,
@@ -78,6 +79,7 @@ export class WatchdogCore {
       main: () => this.main,
       threads: () => this.threads.values(),
       currentSyncApi: (watched) => this.currentSyncApi(watched),
+      wantCallSite: (wanted) => Atomics.store(this.flags, CALL_SITE_WANTED_INDEX, wanted ? 1 : 0),
       exiting: () => this.processExiting(),
       gone: (watched) => this.threads.gone(watched),
       listed: (threadId) => this.threads.has(threadId),

@@ -24,6 +24,7 @@ import {
   SHARED_BYTES,
   MAIN_STALLS_RECORDED_INDEX,
   NATIVE_CAPTURE_INDEX,
+  CALL_SITE_WANTED_INDEX,
   SUPPRESSED_LINES_INDEX,
   SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
@@ -70,6 +71,8 @@ export interface Watchdog {
   post(message: ToWatchdog): void;
   /** One Int32 the sync-API wrappers write the running API's number into (see SYNC_CALL_INDEX). */
   readonly syncCallSlot: Int32Array;
+  /** One Int32 the watchdog sets when it wants the next sync call's site (see CALL_SITE_WANTED_INDEX). */
+  readonly callSiteWanted: Int32Array;
   stop(): void;
 }
 
@@ -178,6 +181,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   const watchdog: Watchdog = {
     post,
     syncCallSlot: new Int32Array(shared, SYNC_CALL_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
+    callSiteWanted: new Int32Array(shared, CALL_SITE_WANTED_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
     exitWithoutReport() {
       Atomics.store(flags, EXITING_INDEX, 1);
       // A stall that the exit itself ends (a script's last sync work) is measured by nobody else,

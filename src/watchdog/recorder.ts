@@ -87,7 +87,7 @@ export class StallRecorder {
 
   rememberSlowCall(threadId: number, call: SlowCall): void {
     this.recentSlowCalls.add(threadId, call);
-    if (this.parts.data.options.mode === 'debug') {
+    if (this.parts.data.options.mode === 'debug' && call.duringStall !== true) {
       this.writeLine(slowCallLine(threadId, call, siteOf(call.stack.map(mapFrame), this.parts.rules), this.parts.data.cwd));
     }
   }

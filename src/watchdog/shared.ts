@@ -18,7 +18,7 @@ export const POLL_MS = 10;
  * heartbeat (process.hrtime.bigint(), monotonic and the same clock in every thread). The Int32 view
  * holds the exit handshake: the worker stores the flush sequence it finished and notifies.
  */
-export const SHARED_BYTES = 48;
+export const SHARED_BYTES = 56;
 export const BEAT_INDEX = 0;
 export const FLUSH_ACK_INDEX = 4;
 /** Int32 slot the worker sets to 1 once it is up: a flush waits longer for a worker still booting. */
@@ -62,6 +62,12 @@ export const MAIN_STALLS_RECORDED_INDEX = 10;
  * then wait out the module's 5 s limit.
  */
 export const NATIVE_CAPTURE_INDEX = 11;
+/**
+ * Int32 slot the watchdog sets to 1 when a main-thread stall starts inside a sync API: the next
+ * wrapped sync call to return takes its caller's stack and sends it, however short it was, and
+ * clears the slot (see wrap.ts). A loop of many short calls then still names its line.
+ */
+export const CALL_SITE_WANTED_INDEX = 12;
 
 /** Marks the watchdog's own worker so the preload never starts an agent inside it. */
 export const WATCHDOG_MARK = '__loopwatchWatchdog';

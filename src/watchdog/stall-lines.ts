@@ -15,7 +15,7 @@ export interface LogLine {
 
 export function stallLine(record: StallRecord, cwd: string): LogLine {
   const ms = Math.round(record.durationMs);
-  const inApi = record.api !== null ? ` in ${record.api} (${Math.round(record.apiCallMs ?? 0)} ms)` : '';
+  const inApi = record.api === null ? '' : record.apiCallsShort === true ? ` in short ${record.api} calls` : ` in ${record.api} (${Math.round(record.apiCallMs ?? 0)} ms)`;
   const text =
     record.site !== null
       ? `event loop blocked ${ms} ms${inApi} at ${where(record.site, cwd)}${inThread(record.threadId)}`

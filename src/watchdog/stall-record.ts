@@ -6,12 +6,18 @@ import { classifyStall } from '../report/classify';
 import { siteOf, type AttributionRules } from '../stack/attribution';
 import { keptFrames, mapFrame } from '../stack/frames';
 import type { SlowCall } from '../feature';
+import type { Frame } from '../stack/frames';
 import type { StallRecord } from '../report/aggregate';
 import type { OpenStall } from './watched';
 
 /**
- * A stall that is over. A slow sync call's own stack beats the inspector's: a pause cannot land
- * inside a native call, so it lands late, after the caller moved on.
+ * A stall that is over, named by the first of these that applies:
+ * 1. the slow sync calls of one call site that add up to at least half of it: a pause cannot land
+ *    inside a native call, so their own stack beats the captured one, which lands late;
+ * 2. the captured stack's site;
+ * 3. the short call the watchdog asked about, when the stall began inside a sync API (a loop of
+ *    many calls, none slow by itself; see CALL_SITE_WANTED_INDEX);
+ * 4. the slow calls that add up to the most, however little.
  */
 export function finishedRecord(
   threadId: number,
@@ -20,21 +26,25 @@ export function finishedRecord(
   calls: readonly SlowCall[],
   rules: AttributionRules,
 ): StallRecord {
-  const call = calls.reduce<SlowCall | null>((longest, each) => (longest === null || each.durationMs > longest.durationMs ? each : longest), null);
-  const callFrames = call ? call.stack.map(mapFrame) : null;
-  const site = callFrames ? siteOf(callFrames, rules) : (stall?.site ?? null);
-  const stack = callFrames ? keptFrames(callFrames, site) : (stall?.stack ?? []);
+  const slowCalls = calls.filter((each) => each.duringStall !== true);
+  const askedAbout = calls.find((each) => each.duringStall === true) ?? null;
+  const named = namedByCalls(stall, durationMs, slowCalls, askedAbout, rules);
+  const call = named?.call ?? null;
+  const site = named ? named.site : (stall?.site ?? null);
+  const stack = named ? keptFrames(named.frames, site) : (stall?.stack ?? []);
   const api = call?.api ?? null;
+  const short = call !== null && call === askedAbout;
   return {
     at: stall?.at ?? new Date(Date.now() - durationMs).toISOString(),
     // The heartbeat measures lateness past its 10 ms period, so it can come out a few ms short of
     // a sync call that ran inside the stall; the loop was blocked at least as long as the call.
-    durationMs: Math.max(durationMs, call?.durationMs ?? 0),
+    durationMs: Math.max(durationMs, short ? 0 : (call?.durationMs ?? 0)),
     threadId,
     site,
     api,
-    ...(call ? { apiCallMs: call.durationMs } : {}),
-    ...(calls.length > 1 ? { syncCalls: calls.map((each) => ({ api: each.api, durationMs: each.durationMs, site: siteOf(each.stack.map(mapFrame), rules) })) } : {}),
+    ...(call && !short ? { apiCallMs: call.durationMs } : {}),
+    ...(short ? { apiCallsShort: true as const } : {}),
+    ...(slowCalls.length > 1 ? { syncCalls: slowCalls.map((each) => ({ api: each.api, durationMs: each.durationMs, site: siteOf(each.stack.map(mapFrame), rules) })) } : {}),
     kind: classifyStall({ api, site, stack }),
     ...(stall ? { detectedAfterMs: Math.round(stall.detectedAfterMs * 10) / 10 } : {}),
     ...(stall?.captureMs !== undefined ? { captureMs: stall.captureMs } : {}),
@@ -42,6 +52,46 @@ export function finishedRecord(
     samples: stall?.samples ?? [],
     ...(site ? {} : { noStackReason: stall?.noStackReason ?? 'the stall ended before the watchdog saw it' }),
   };
+}
+
+/** Rules 1, 3 and 4 above; null when the captured stack names the stall (rule 2), or nothing does. */
+function namedByCalls(stall: OpenStall | null, durationMs: number, slowCalls: readonly SlowCall[], askedAbout: SlowCall | null, rules: AttributionRules): NamedBy | null {
+  const heaviest = heaviestSite(slowCalls, rules);
+  if (heaviest !== null && heaviest.totalMs >= durationMs / 2) return heaviest;
+  if (stall?.site) return null;
+  if (askedAbout !== null) return namedBy(askedAbout, rules);
+  return heaviest;
+}
+
+function namedBy(call: SlowCall, rules: AttributionRules): NamedBy {
+  const frames = call.stack.map(mapFrame);
+  return { call, site: siteOf(frames, rules), frames, totalMs: call.durationMs };
+}
+
+interface NamedBy {
+  /** The longest call of the site (its stack and API name the stall). */
+  call: SlowCall;
+  site: Frame | null;
+  frames: Frame[];
+  totalMs: number;
+}
+
+/** The call site (and API) whose slow calls add up to the most time; null without slow calls. */
+function heaviestSite(calls: readonly SlowCall[], rules: AttributionRules): NamedBy | null {
+  const bySite = new Map<string, NamedBy>();
+  for (const call of calls) {
+    const each = namedBy(call, rules);
+    const key = `${call.api} ${each.site ? `${each.site.file}:${each.site.line}` : ''}`;
+    const group = bySite.get(key);
+    if (group === undefined) bySite.set(key, each);
+    else {
+      const totalMs = group.totalMs + call.durationMs;
+      bySite.set(key, call.durationMs > group.call.durationMs ? { ...each, totalMs } : { ...group, totalMs });
+    }
+  }
+  let heaviest: NamedBy | null = null;
+  for (const group of bySite.values()) if (heaviest === null || group.totalMs > heaviest.totalMs) heaviest = group;
+  return heaviest;
 }
 
 /** A stall still going on (a hang, or a report written mid-stall), as far as it is known. */

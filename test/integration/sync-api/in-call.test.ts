@@ -53,4 +53,14 @@ describe('a stall inside a native sync call', () => {
       expect(cpuStall.captureMs, JSON.stringify(stalls)).toBeUndefined();
     }
   });
+
+  it('a loop of many short calls, none slow by itself, still names its line', async () => {
+    // No call reaches LOOPWATCH_SLOW_CALL_MS: only the call-site request (CALL_SITE_WANTED_INDEX),
+    // or a capture that lands between two calls, can name the line.
+    const result = await runFixture('sync-many-short.js', { env: { LOOPWATCH_SLOW_CALL_MS: '1000' } });
+    expect(result.code).toBe(0);
+    const stall = (result.report.stalls as any[]).find((each) => each.durationMs >= 300);
+    expect(stall, JSON.stringify(result.report.stalls)).toMatchObject({ site: { line: markedLine('sync-many-short.js', 'READ LINE') } });
+    if (stall.api !== null) expect(stall).toMatchObject({ api: 'fs.readFileSync', apiCallsShort: true });
+  });
 });

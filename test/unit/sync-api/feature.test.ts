@@ -35,6 +35,25 @@ describe('sync-API timing (in process)', () => {
     expect(fs.realpathSync).toBe(originalRealpath);
   });
 
+  it('answers a call-site request once, with the next call however short, then stops asking', () => {
+    const calls: SlowCall[] = [];
+    const callSiteWanted = new Int32Array(new SharedArrayBuffer(4));
+    const stop = startSyncApiTiming({ ...context(calls), callSiteWanted });
+    try {
+      fs.existsSync('/');
+      expect(calls).toEqual([]);
+      Atomics.store(callSiteWanted, 0, 1);
+      fs.existsSync('/');
+      fs.existsSync('/');
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ api: 'fs.existsSync', duringStall: true });
+      expect(calls[0]!.stack[0]!.file).toMatch(/feature\.test\.ts$/);
+      expect(Atomics.load(callSiteWanted, 0)).toBe(0);
+    } finally {
+      stop();
+    }
+  });
+
   it('stop() leaves alone a function the app wrapped after loopwatch', () => {
     const original = fs.statSync;
     const originalReaddir = fs.readdirSync;

@@ -33,6 +33,21 @@ describe('finishedRecord', () => {
     expect(record.syncCalls?.map((each) => each.api)).toEqual(['fs.statSync', 'fs.readFileSync']);
   });
 
+  it('names a loop of short sync calls by the call the watchdog asked about, over a small slow call elsewhere', () => {
+    const asked: SlowCall = { ...call('fs.readFileSync', 0.2, 3n, 13), duringStall: true };
+    const record = finishedRecord(0, openStall(0n, 110), 406, [call('fs.rmSync', 11, 4n, 14), asked], rules);
+    expect(record).toMatchObject({ api: 'fs.readFileSync', apiCallsShort: true, site: { line: 13 }, durationMs: 406 });
+    expect(record.apiCallMs).toBeUndefined();
+    expect(stallLine(record, '/srv/app').text).toBe('event loop blocked 406 ms in short fs.readFileSync calls at server.js:13 (readConfig)');
+  });
+
+  it('keeps the captured stack when the slow calls are a small part of the stall', () => {
+    const stall: OpenStall = { ...openStall(0n, 110), site: appFrame(40, 'render'), stack: [appFrame(40, 'render')] };
+    expect(finishedRecord(0, stall, 500, [call('fs.readFileSync', 12, 1n, 8)], rules)).toMatchObject({ api: null, site: { line: 40 }, kind: 'cpu' });
+    // Slow calls of one site that add up to half the stall still name it.
+    expect(finishedRecord(0, stall, 500, [call('fs.readFileSync', 130, 1n, 8), call('fs.readFileSync', 130, 2n, 8)], rules)).toMatchObject({ api: 'fs.readFileSync', site: { line: 8 } });
+  });
+
   it('is never shorter than the sync call inside it (the heartbeat measures lateness past its period)', () => {
     expect(finishedRecord(0, null, 195, [call('fs.readFileSync', 201.5, 1n, 8)], rules).durationMs).toBe(201.5);
     expect(finishedRecord(0, null, 300, [call('fs.readFileSync', 201.5, 1n, 8)], rules).durationMs).toBe(300);
