@@ -13,9 +13,13 @@ const preload = path.resolve(here, '..', '..', 'preload', 'index.js');
 const runs = Number(process.argv[2] ?? 15);
 // The app prints its own peak RSS at exit: loopwatch never writes to stdout, so stdout is the app's.
 const APP = "process.on('exit', () => process.stdout.write(String(process.resourceUsage().maxRSS)))";
+// The floor of the design: one worker thread with an empty script, nothing loaded in it.
+const EMPTY_WORKER = "new (require('node:worker_threads').Worker)('', { eval: true }).unref();";
 const VARIANTS = [
   { name: 'no agent', args: [], env: {} },
+  { name: 'an empty worker thread (the floor)', args: [], env: {}, prefix: EMPTY_WORKER },
   { name: 'loopwatch, native', args: ['--require', preload], env: { LOOPWATCH_CAPTURE: 'native' } },
+  { name: 'loopwatch, native, LOOPWATCH_SYNC_APIS=false', args: ['--require', preload], env: { LOOPWATCH_CAPTURE: 'native', LOOPWATCH_SYNC_APIS: 'false' } },
   { name: 'loopwatch, inspector', args: ['--require', preload], env: { LOOPWATCH_CAPTURE: 'inspector' } },
 ];
 
@@ -27,7 +31,7 @@ for (let run = 0; run < runs; run++) {
     const env = { ...process.env, ...VARIANTS[i].env };
     delete env.NODE_OPTIONS;
     const started = performance.now();
-    const child = spawnSync(process.execPath, [...VARIANTS[i].args, '-e', APP], { env, encoding: 'utf8' });
+    const child = spawnSync(process.execPath, [...VARIANTS[i].args, '-e', (VARIANTS[i].prefix ?? '') + APP], { env, encoding: 'utf8' });
     results[i].ms.push(performance.now() - started);
     results[i].rssKiB.push(Number(child.stdout));
   }
