@@ -25,13 +25,13 @@ export const startSyncApiTiming: Feature = (context) => {
     onSlowCall(api, durationMs, wrapper, duringStall = false) {
       const endNs = process.hrtime.bigint();
       const stack = callerStack(wrapper);
-      const counter = stats.syncApis.get(api);
       if (duringStall) {
         // Asked for by the watchdog: the stall's line, even when the module loader made the call
         // (its stack goes on down to the app's require).
         context.slowCall({ api, durationMs, endNs: String(endNs), stack, duringStall: true });
         return;
       }
+      const counter = stats.syncApis.get(api);
       if (isModuleLoading(stack)) {
         // The module loader reads through the same fs exports: a slow module read is not the app's
         // call, so it is neither flagged nor counted. (Fast loader reads are counted: telling them

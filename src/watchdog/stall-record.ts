@@ -26,7 +26,8 @@ export function finishedRecord(
   calls: readonly SlowCall[],
   rules: AttributionRules,
 ): StallRecord {
-  const slowCalls = calls.filter((each) => each.duringStall !== true);
+  // Each slow call's frames are mapped once, here: mapping reads source maps.
+  const slowCalls = calls.filter((each) => each.duringStall !== true).map((each) => namedBy(each, rules));
   const askedAbout = calls.find((each) => each.duringStall === true) ?? null;
   const named = namedByCalls(stall, durationMs, slowCalls, askedAbout, rules);
   const call = named?.call ?? null;
@@ -44,7 +45,7 @@ export function finishedRecord(
     api,
     ...(call && !short ? { apiCallMs: call.durationMs } : {}),
     ...(short ? { apiCallsShort: true as const } : {}),
-    ...(slowCalls.length > 1 ? { syncCalls: slowCalls.map((each) => ({ api: each.api, durationMs: each.durationMs, site: siteOf(each.stack.map(mapFrame), rules) })) } : {}),
+    ...(slowCalls.length > 1 ? { syncCalls: slowCalls.map(({ call: each, site: eachSite }) => ({ api: each.api, durationMs: each.durationMs, site: eachSite })) } : {}),
     kind: classifyStall({ api, site, stack }),
     ...(stall ? { detectedAfterMs: Math.round(stall.detectedAfterMs * 10) / 10 } : {}),
     ...(stall?.captureMs !== undefined ? { captureMs: stall.captureMs } : {}),
@@ -55,8 +56,8 @@ export function finishedRecord(
 }
 
 /** Rules 1, 3 and 4 above; null when the captured stack names the stall (rule 2), or nothing does. */
-function namedByCalls(stall: OpenStall | null, durationMs: number, slowCalls: readonly SlowCall[], askedAbout: SlowCall | null, rules: AttributionRules): NamedBy | null {
-  const heaviest = heaviestSite(slowCalls, rules);
+function namedByCalls(stall: OpenStall | null, durationMs: number, slowCalls: readonly NamedBy[], askedAbout: SlowCall | null, rules: AttributionRules): NamedBy | null {
+  const heaviest = heaviestSite(slowCalls);
   if (heaviest !== null && heaviest.totalMs >= durationMs / 2) return heaviest;
   if (stall?.site) return null;
   if (askedAbout !== null) return namedBy(askedAbout, rules);
@@ -77,16 +78,15 @@ interface NamedBy {
 }
 
 /** The call site (and API) whose slow calls add up to the most time; null without slow calls. */
-function heaviestSite(calls: readonly SlowCall[], rules: AttributionRules): NamedBy | null {
+function heaviestSite(calls: readonly NamedBy[]): NamedBy | null {
   const bySite = new Map<string, NamedBy>();
-  for (const call of calls) {
-    const each = namedBy(call, rules);
-    const key = `${call.api} ${each.site ? `${each.site.file}:${each.site.line}` : ''}`;
+  for (const each of calls) {
+    const key = `${each.call.api} ${each.site ? `${each.site.file}:${each.site.line}` : ''}`;
     const group = bySite.get(key);
     if (group === undefined) bySite.set(key, each);
     else {
-      const totalMs = group.totalMs + call.durationMs;
-      bySite.set(key, call.durationMs > group.call.durationMs ? { ...each, totalMs } : { ...group, totalMs });
+      const totalMs = group.totalMs + each.totalMs;
+      bySite.set(key, each.call.durationMs > group.call.durationMs ? { ...each, totalMs } : { ...group, totalMs });
     }
   }
   let heaviest: NamedBy | null = null;
