@@ -35,9 +35,12 @@ function isAgentFrame(frame: Frame, rules: AttributionRules): boolean {
   return rules.agentRoots.some((root) => frame.file.startsWith(root + path.sep));
 }
 
-/** `src/orders.ts:17`, relative to the working directory when inside it. */
+/**
+ * `src/orders.ts:17`, relative to the working directory when inside it; `src/orders.ts:?` when the
+ * line is not known (a frame of code transformed in memory whose map could not be read).
+ */
 export function shortLocation(frame: Pick<Frame, 'file' | 'line'>, cwd: string): string {
   const relative = path.relative(cwd, frame.file);
   const shown = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : frame.file;
-  return `${shown}:${frame.line}`;
+  return `${shown}:${frame.line > 0 ? frame.line : '?'}`;
 }

@@ -4,6 +4,7 @@
  * reading source maps from disk never blocks the app.
  */
 import { fileURLToPath } from 'node:url';
+import { mapInMemory } from './memory-maps';
 
 type SourceMapSupport = typeof import('source-map-support');
 // Loaded at the first frame to map, not at start-up: 13 modules and ~10 ms that most processes,
@@ -15,6 +16,11 @@ export interface Frame {
   line: number;
   column: number;
   function: string;
+  /**
+   * Why the line is not known (`line` and `column` are then 0): the code ran transformed in memory
+   * and its source map could not be read (see memory-maps.ts).
+   */
+  unmapped?: string;
 }
 
 /** The part of an inspector `Debugger.CallFrame` loopwatch reads. */
@@ -59,7 +65,10 @@ export function urlToPath(url: string): string {
   return url;
 }
 
-/** Maps one 1-based frame through the file's source map, if it has one. */
+/**
+ * Maps one 1-based frame through the file's source map, if it has one: on disk (a `.map` file, or
+ * an inline `data:` URL in the file), else kept in memory by the loader that transformed it.
+ */
 export function mapFrame(frame: Frame): Frame {
   if (!frame.file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(frame.file)) return frame;
   try {
@@ -67,8 +76,14 @@ export function mapFrame(frame: Frame): Frame {
     sourceMapSupport ??= require('source-map-support') as SourceMapSupport;
     // source-map-support takes 1-based lines and 0-based columns, like V8's stack traces.
     const mapped = sourceMapSupport.mapSourcePosition({ source: frame.file, line: frame.line, column: frame.column - 1 });
-    if (mapped.source === frame.file && mapped.line === frame.line) return frame;
-    return { file: urlToPath(mapped.source), line: mapped.line, column: mapped.column + 1, function: frame.function };
+    if (mapped.source !== frame.file || mapped.line !== frame.line) {
+      return { file: urlToPath(mapped.source), line: mapped.line, column: mapped.column + 1, function: frame.function };
+    }
+  } catch {
+    // Not mapped from disk: maybe in memory.
+  }
+  try {
+    return mapInMemory(frame);
   } catch {
     return frame;
   }

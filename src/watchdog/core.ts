@@ -25,6 +25,8 @@ import {
 } from './shared';
 import type { StallRecord } from '../report/aggregate';
 import { expandPath } from '../options';
+import { mapFrame } from '../stack/frames';
+import { MainThreadMaps, remapStall } from '../stack/memory-maps';
 import type { WarningCode } from '../codes';
 
 export { HANG_CAPTURE_WAIT_MS } from './capture-scheduler';
@@ -43,6 +45,8 @@ export class WatchdogCore {
   private readonly log: StallLog;
   private readonly recorder: StallRecorder;
   private readonly samplers: ReturnType<CoreParts['samplers']>;
+  /** Source maps only the main thread has (TypeScript transformed in memory). */
+  private readonly maps: MainThreadMaps;
   readonly main: Watched;
   readonly threads: ThreadRegistry;
 
@@ -51,6 +55,10 @@ export class WatchdogCore {
     this.options = data.options;
     this.flags = new Int32Array(data.shared);
     this.log = parts.log((code, message) => this.warn(code, message));
+    this.maps = new MainThreadMaps(
+      (id, files) => parts.send({ type: 'source-maps-wanted', id, files }),
+      (callback, ms) => parts.setTimeout(() => this.guard(callback), ms),
+    );
     this.samplers = parts.samplers({
       warn: (code, message) => this.warn(code, message),
       exiting: () => this.processExiting(),
@@ -141,6 +149,9 @@ export class WatchdogCore {
       case 'thread-exit':
         if (!this.exiting) this.threads.exited(message.threadId);
         return;
+      case 'source-maps':
+        this.maps.answered(message.id, message.answer);
+        return;
     }
   }
 
@@ -224,11 +235,13 @@ export class WatchdogCore {
   private async onStallMeasured(watched: Watched, durationMs: number, endNs: bigint): Promise<void> {
     const stall = watched.open;
     watched.open = null;
-    if (stall?.capturing) {
-      // Wait for the capture in flight, unless a flush needs this stall first (see onFlush).
+    if (stall !== null && (stall.capturing !== null || this.wantsMaps(stall).length > 0)) {
+      // Wait for the capture in flight, then for the maps its frames need from the main thread (its
+      // loop is free again), unless a flush needs this stall first (see onFlush).
       const measured = { stall, durationMs, endNs };
       watched.awaitingCapture.add(measured);
       await stall.capturing;
+      await this.maps.fetch(this.wantsMaps(stall));
       if (!watched.awaitingCapture.delete(measured)) return;
     }
     this.recordMeasured(watched, stall, durationMs, endNs);
@@ -236,8 +249,14 @@ export class WatchdogCore {
 
   /** A stall the thread measured and posted; the main thread's exit waits for these (see MAIN_STALLS_RECORDED_INDEX). */
   private recordMeasured(watched: Watched, stall: OpenStall | null, durationMs: number, endNs: bigint): void {
+    if (stall !== null) remapStall(stall, mapFrame);
     this.recorder.record(watched.threadId, stall, durationMs, endNs);
     if (watched === this.main) Atomics.add(this.flags, MAIN_STALLS_RECORDED_INDEX, 1);
+  }
+
+  /** Files of the stall's frames whose source maps only the main thread has; [] when none. */
+  private wantsMaps(stall: OpenStall): string[] {
+    return this.maps.wanted([...stall.stack, ...stall.samples.flatMap((sample) => sample.stack)]);
   }
 
   /** The thread's stall in progress, if any, as the report shows it. */

@@ -117,8 +117,21 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     else if (message.type === 'stall') {
       const { type: _type, ...stall } = message;
       hooks.onStall?.(stall);
-    }
+    } else if (message.type === 'source-maps-wanted') answerSourceMaps(message.id, message.files);
   });
+  /**
+   * Maps of code transformed in this thread's memory (tsx, ts-node), which the watchdog cannot see.
+   * Asked once per file, after a stall: loaded only then, and never a cost at start-up.
+   */
+  const answerSourceMaps = (id: number, files: string[]): void => {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { lookUpSourceMaps } = require('../stack/map-lookup') as typeof import('../stack/map-lookup');
+      post({ type: 'source-maps', id, answer: lookUpSourceMaps(files) });
+    } catch {
+      // Unanswered, the watchdog reports those frames without a line, and says why.
+    }
+  };
   // The watchdog can die (a crash, or someone terminating every Worker they find): the app runs on,
   // and so does everything on the app's thread (sync-API timing, promises, the event-loop metrics,
   // stall counts and durations measured by the heartbeat); what the watchdog owned stops where it

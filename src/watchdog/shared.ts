@@ -7,6 +7,7 @@ import type { Options } from '../options';
 import type { WarningCode } from '../codes';
 import type { SlowCall, StallEvent } from '../feature';
 import type { CapturePath } from '../capture/choose';
+import type { MapsAnswer } from '../stack/map-lookup';
 
 /** Heartbeat period of the main thread; the error bound of a stall duration. */
 export const HEARTBEAT_MS = 10;
@@ -103,7 +104,9 @@ export type ToWatchdog =
   /** The latest snapshot of each feature's report section (see FeatureContext.addReportSection). */
   | { type: 'sections'; sections: Record<string, unknown> }
   /** A worker thread the main thread created has ended (see src/watchdog/thread-exits.ts). */
-  | { type: 'thread-exit'; threadId: number };
+  | { type: 'thread-exit'; threadId: number }
+  /** The answer to `source-maps-wanted` (src/stack/memory-maps.ts). */
+  | { type: 'source-maps'; id: number; answer: MapsAnswer };
 
 /**
  * The registry of app worker threads: a SharedArrayBuffer the main thread publishes with
@@ -156,7 +159,9 @@ export type ThreadMessage =
 /** Watchdog -> main thread. */
 export type FromWatchdog =
   | { type: 'warning'; code: WarningCode; message: string }
-  | ({ type: 'stall' } & StallEvent);
+  | ({ type: 'stall' } & StallEvent)
+  /** The source maps of code transformed in the main thread's memory, asked for after a stall (src/stack/memory-maps.ts). */
+  | { type: 'source-maps-wanted'; id: number; files: string[] };
 
 export function nsToMs(ns: bigint): number {
   return Number(ns) / 1e6;
