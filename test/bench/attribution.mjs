@@ -56,6 +56,8 @@ const scenarios = [
   { name: 'a dependency doing CPU work (typescript)', ...fixture('library-cpu.js') },
   { name: 'TypeScript via source maps', ...compileOrders() },
   { name: 'ESM, blocking after top-level await', ...fixture('esm-after-await.mjs') },
+  // No build step: tsx transforms in memory, and only the main thread holds the map.
+  { name: 'TypeScript without a build (tsx)', ...fixture('ts-nobuild/orders.ts'), nodeArgs: ['--import', 'tsx'] },
   { name: 'ESM named import of pbkdf2Sync', ...fixture('sync-esm.mjs', { api: 'crypto.pbkdf2Sync' }) },
   // A worker's own loop stalls, the main thread's does not: does the tool look beyond the main thread?
   {
@@ -81,7 +83,7 @@ const short = (file, line) => `${path.relative(root, file.startsWith('file:') ? 
 
 function underLoopwatch(scenario, line) {
   const reportPath = path.join(scratch, `${path.basename(scenario.run)}.loopwatch.json`);
-  run(['--require', preload, scenario.run], { LOOPWATCH_REPORT: reportPath, LOOPWATCH_LOG: 'off', LOOPWATCH_MODE: 'production' });
+  run(['--require', preload, ...(scenario.nodeArgs ?? []), scenario.run], { LOOPWATCH_REPORT: reportPath, LOOPWATCH_LOG: 'off', LOOPWATCH_MODE: 'production' });
   let report;
   try {
     report = JSON.parse(fs.readFileSync(reportPath, 'utf8'));
@@ -95,7 +97,7 @@ function underLoopwatch(scenario, line) {
 
 function underBlockedAt(scenario, line) {
   const out = path.join(scratch, `${path.basename(scenario.run)}.blocked-at.jsonl`);
-  run(['--enable-source-maps', '--import', blockedAtPreload, scenario.run], { BLOCKED_AT_OUT: out });
+  run(['--enable-source-maps', '--import', blockedAtPreload, ...(scenario.nodeArgs ?? []), scenario.run], { BLOCKED_AT_OUT: out });
   const reports = fs.existsSync(out) ? fs.readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((text) => JSON.parse(text)) : [];
   if (reports.length === 0) return { hit: false, reported: 'nothing reported' };
   const wanted = [`${scenario.source}:${line}:`, `${pathToFileURL(scenario.source).href}:${line}:`];
