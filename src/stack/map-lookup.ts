@@ -2,7 +2,7 @@
  * Source maps that exist only in the app thread's memory: the code a loader transformed as it
  * loaded it (tsx, ts-node, Node's `--experimental-transform-types`), whose map is an inline `data:`
  * URL in code that is not on disk. Runs on the app's thread, and only when asked: the watchdog asks
- * once per file, after the stall that needed it (docs/capture.md, "TypeScript run without a build").
+ * once per file, after the stall that needed it (docs/capture.md, "TypeScript run without a build step").
  * Nothing here runs at start-up or when a module loads.
  */
 import { pathToFileURL } from 'node:url';
