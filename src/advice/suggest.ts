@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type { Frame } from '../stack/frames';
 import { type AdviceContext, type AdviceSite, code, lineOf } from './types';
-import { syncApiAdvice } from './sync-api';
+import { atomicsAdvice, syncApiAdvice } from './sync-api';
 import { COPY_CAVEAT, chunkingSnippet, piscinaSnippet } from './offload';
 import { nestedQuantifier, regexOnLine } from './regex';
 
@@ -122,15 +122,6 @@ function regexAdvice(site: AdviceSite, context: AdviceContext, where: string): s
       "const RE2 = require('re2');",
       `const pattern = new RE2(${pattern ?? '/your pattern/'});`,
     ),
-  ].join('\n');
-}
-
-function atomicsAdvice(line: string, where: string): string {
-  const rewritten = line.replace(/\bAtomics\.wait\s*\(([^;]*)\)/, (_match, args: string) => `(await Atomics.waitAsync(${args}).value)`);
-  return [
-    `Atomics.wait parks the main thread at ${where}: nothing else runs until another thread notifies it or the timeout passes. On the main thread, wait asynchronously instead:`,
-    code(rewritten),
-    'Atomics.waitAsync returns `{ async, value }`: `value` is a string when the result is already known, else a promise of one.',
   ].join('\n');
 }
 

@@ -25,6 +25,8 @@ const ZLIB_STREAM: Record<string, string> = {
 
 /** Advice for `api` (e.g. `fs.readFileSync`), given the blocking line's text when known. */
 export function syncApiAdvice(api: string, line: string | null, where: string): string | null {
+  const native = nativeAdvice(api, line, where);
+  if (native !== null) return native;
   const dot = api.indexOf('.');
   const moduleName = api.slice(0, dot);
   const fn = api.slice(dot + 1);
@@ -133,5 +135,102 @@ function childProcessAdvice(fn: string, line: string | null, where: string): str
       rewritten ?? `const { stdout } = await ${local}(${asyncName === 'exec' ? 'command' : 'file, args'});`,
     ),
     'For long-running children or large output, use spawn and read its stdout as a stream.',
+  ].join('\n');
+}
+
+/** Atomics.wait, named by its wrapper or seen on the blocking line. */
+export function atomicsAdvice(line: string | null, where: string): string {
+  const rewritten = line?.replace(/\bAtomics\.wait\s*\(([^;]*)\)/, (_match, args: string) => `(await Atomics.waitAsync(${args}).value)`);
+  return [
+    `Atomics.wait parks the main thread at ${where}: nothing else runs until another thread notifies it or the timeout passes. On the main thread, never wait synchronously; wait asynchronously instead:`,
+    code(rewritten !== undefined && rewritten !== line ? rewritten : 'const result = await Atomics.waitAsync(int32Array, index, expected, timeoutMs).value;'),
+    'Atomics.waitAsync returns `{ async, value }`: `value` is a string when the result is already known, else a promise of one.',
+  ].join('\n');
+}
+
+/** Encoding and decoding APIs whose work grows with the data (natives.ts). */
+const ENCODING = new Set(['Buffer#toString', 'Buffer.from', 'Buffer#write', 'atob', 'btoa', 'TextDecoder#decode', 'TextEncoder#encode', 'TextEncoder#encodeInto']);
+
+/** Native calls that are not `*Sync` APIs (src/sync-api/natives.ts), or null for any other API. */
+function nativeAdvice(api: string, line: string | null, where: string): string | null {
+  if (ENCODING.has(api)) return encodingAdvice(api, where);
+  switch (api) {
+    case 'structuredClone':
+      return [
+        `structuredClone deep-copied a large value on the main thread at ${where}: every object, string and array in it is visited and copied, and the loop waits for all of it. Avoid the copy where you can:`,
+        code(
+          '// read-only use: share it, and freeze it if you must guard against writes',
+          'const view = Object.freeze(value);',
+          '// a change to one field: copy that level only',
+          'const next = { ...value, status: "done" };',
+          '// binary data: transfer the ArrayBuffer instead of copying it',
+          'const moved = structuredClone(value, { transfer: [value.buffer] });',
+        ),
+        'If the copy itself is the point (a snapshot of a large state), build it in a worker thread that owns the data; sending the data to a worker is itself a structured clone of the same cost.',
+      ].join('\n');
+    case 'crypto.Hash#update':
+    case 'crypto.hash':
+      return [
+        `Hashing a large input in one call at ${where} keeps the main thread in OpenSSL for the whole input (measured: sha256 of 64 MB, 45 ms). crypto.subtle.digest runs on the libuv thread pool and returns a promise (for an HMAC, crypto.subtle.sign('HMAC', key, data)):`,
+        code("const digest = Buffer.from(await crypto.subtle.digest('SHA-256', data)).toString('hex');"),
+        'Or hash the data as it arrives, chunk by chunk, so that no single call is long:',
+        code(
+          "const { pipeline } = require('node:stream/promises');",
+          "const hash = crypto.createHash('sha256');",
+          'await pipeline(fs.createReadStream(file), hash);',
+          "const digest = hash.digest('hex');",
+        ),
+        POOL_CAVEAT,
+      ].join('\n');
+    case 'crypto.Cipheriv#update':
+      return [
+        `Encrypting or decrypting a large buffer in one update() call at ${where} blocks the event loop for the whole buffer. Stream it through the cipher, so each chunk is a short call:`,
+        code("const { pipeline } = require('node:stream/promises');", 'await pipeline(source, crypto.createCipheriv(algorithm, key, iv), destination);'),
+        "Or use crypto.subtle.encrypt / decrypt (AES-GCM, AES-CBC, AES-CTR), which run on the libuv thread pool: `await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, data)`.",
+        POOL_CAVEAT,
+      ].join('\n');
+    case 'v8.serialize':
+    case 'v8.deserialize':
+      return [
+        `${api} walked a large object graph on the main thread at ${where}; it is the same structured clone that postMessage and structuredClone run, and takes as long as the graph is big. Serialize less (only the fields the reader needs, or one page at a time), or keep the data binary (an ArrayBuffer or Buffer) and transfer it instead of serializing it.`,
+        'If a worker thread or another process consumes the result, let it do the work: a worker can deserialize a buffer it receives by transfer without blocking the main loop.',
+      ].join('\n');
+    case 'Atomics.wait':
+      return atomicsAdvice(line, where);
+    case 'WebAssembly.Module': {
+      const rewritten = line?.replace(/\bnew\s+WebAssembly\.Module\s*\(/, 'await WebAssembly.compile(');
+      return [
+        `new WebAssembly.Module compiles the whole module synchronously at ${where}. WebAssembly.compile does the same work without blocking the event loop (it returns a promise); compile once and reuse the module:`,
+        code(rewritten !== undefined && rewritten !== line ? rewritten : 'const module = await WebAssembly.compile(bytes);'),
+      ].join('\n');
+    }
+    case 'WebAssembly.Instance': {
+      const rewritten = line?.replace(/\bnew\s+WebAssembly\.Instance\s*\(/, 'await WebAssembly.instantiate(');
+      return [
+        `new WebAssembly.Instance instantiates the module synchronously at ${where} (a large module may be compiled then). WebAssembly.instantiate does it without blocking the event loop:`,
+        code(rewritten !== undefined && rewritten !== line ? rewritten : 'const instance = await WebAssembly.instantiate(module, imports);'),
+      ].join('\n');
+    }
+    case 'zlib.crc32':
+      return [
+        `zlib.crc32 of a large input at ${where} runs on the main thread for the whole input. Compute it as the data arrives: crc32 takes the running value as its second argument, so each chunk is a short call:`,
+        code('let crc = 0;', 'for await (const chunk of fs.createReadStream(file)) crc = zlib.crc32(chunk, crc);'),
+      ].join('\n');
+    default:
+      return null;
+  }
+}
+
+function encodingAdvice(api: string, where: string): string {
+  return [
+    `${api} converted a large amount of data in one call at ${where}: encoding and decoding run on the main thread for the whole input (measured: base64 of 64 MB, 300 ms; hex and UTF-8 of invalid bytes are slower still). Do not hold it all at once: convert it chunk by chunk as it streams. A StringDecoder keeps a split character (or base64 group) for the next chunk:`,
+    code(
+      "const { StringDecoder } = require('node:string_decoder');",
+      "const decoder = new StringDecoder('base64'); // or 'utf8', 'hex', 'latin1'",
+      'for await (const chunk of source) res.write(decoder.write(chunk));',
+      'res.end(decoder.end());',
+    ),
+    'For text, `new TextDecoder().decode(chunk, { stream: true })` per chunk does the same. Better still, skip the conversion: send binary data as binary (a Buffer body with its Content-Type) rather than base64 or hex, and store it that way.',
+    'If the whole value is needed at once, convert it in a worker pool (piscina); the buffer can be transferred there without a copy.',
   ].join('\n');
 }

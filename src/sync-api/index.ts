@@ -9,7 +9,8 @@ import Module from 'node:module';
 import fs from 'node:fs';
 import type { Feature } from '../feature';
 import { syncTargets } from './targets';
-import { wrapSync, type ApiCounter, type WrapState } from './wrap';
+import { wrapConstructor, wrapNative, wrapSync, type ApiCounter, type WrapState } from './wrap';
+import { nativeTargets, sizeFloor, v8Targets, type NativeTarget } from './natives';
 import { callerStack, isModuleLoading } from './call-site';
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -64,6 +65,46 @@ export const startSyncApiTiming: Feature = (context) => {
       restores.push(() => target.exports[name] === wrapped && replace(target.exports, name, original));
     }
   }
+
+  // Native calls that are not `*Sync` APIs (natives.ts). A function two owners share gets one wrapper.
+  const floor = sizeFloor(options.slowCallMs);
+  const wrappers = new Map<unknown, unknown>();
+  const wrapTarget = (target: NativeTarget): void => {
+    const owner = target.owner as Record<string, unknown>;
+    const original = owner[target.key];
+    if (typeof original !== 'function') return;
+    let wrapped = wrappers.get(original);
+    if (wrapped === undefined) {
+      const counter: ApiCounter = { calls: 0, totalMs: 0, slowCalls: 0, maxMs: 0 };
+      const apiNumber = names.length + 1;
+      wrapped =
+        target.construct === true
+          ? wrapConstructor(original as new (...args: unknown[]) => object, target.api, counter, options.slowCallMs, state, apiNumber)
+          : wrapNative(original as AnyFunction, target.api, counter, options.slowCallMs, state, apiNumber, target.size, floor);
+      if (!replace(owner, target.key, wrapped)) return;
+      wrappers.set(original, wrapped);
+      stats.syncApis.set(target.api, counter);
+      names.push(target.api);
+    } else if (!replace(owner, target.key, wrapped)) {
+      return;
+    }
+    const ours = wrapped;
+    restores.push(() => owner[target.key] === ours && replace(owner, target.key, original));
+    if (target.construct === true) {
+      // `new WebAssembly.Module(bytes).constructor === WebAssembly.Module`, as before.
+      const prototype = (original as { prototype?: Record<string, unknown> }).prototype;
+      if (prototype?.constructor === original && replace(prototype, 'constructor', ours)) {
+        restores.push(() => prototype.constructor === ours && replace(prototype, 'constructor', original));
+      }
+    }
+  };
+  for (const target of nativeTargets()) wrapTarget(target);
+  const stopV8 = whenV8Loaded((v8) => {
+    for (const target of v8Targets(v8)) wrapTarget(target);
+    Module.syncBuiltinESMExports();
+    context.declareSyncApis?.(names);
+  });
+
   // ESM named imports (`import { readFileSync } from 'node:fs'`) are separate live bindings.
   Module.syncBuiltinESMExports();
   context.declareSyncApis?.(names);
@@ -71,10 +112,43 @@ export const startSyncApiTiming: Feature = (context) => {
   context.addReportSection('syncApis', () => snapshot(stats.syncApis));
   context.markDirty();
   return () => {
+    stopV8();
     for (const restore of [...restores].reverse()) restore();
     Module.syncBuiltinESMExports();
   };
 };
+
+/**
+ * Calls `install` with node:v8's exports now if something loaded it, else when the app first
+ * requires it: loading it here would add 1-2 ms to every start (measured, docs/sync-apis.md). The
+ * `module.require` tracing channel (Node 22.13 and later) tells when; without it (Node 20), v8 is
+ * wrapped only if loaded before loopwatch started. Returns the unsubscribe.
+ */
+function whenV8Loaded(install: (v8: object) => void): () => void {
+  const loaded = (process as { moduleLoadList?: string[] }).moduleLoadList ?? [];
+  if (loaded.includes('NativeModule v8')) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    install(require('node:v8') as object);
+    return () => undefined;
+  }
+  // Node 20 does not load diagnostics_channel at start-up, and has no module.require channel.
+  if (!loaded.includes('NativeModule diagnostics_channel')) return () => undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const channels = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
+  const name = 'tracing:module.require:end';
+  const onRequire = (message: unknown): void => {
+    try {
+      const { id, result } = message as { id?: unknown; result?: unknown };
+      if ((id !== 'v8' && id !== 'node:v8') || typeof result !== 'object' || result === null) return;
+      channels.unsubscribe(name, onRequire);
+      install(result);
+    } catch {
+      // Inside the app's require: a failure here leaves v8 unwrapped, never breaks the require.
+    }
+  };
+  channels.subscribe(name, onRequire);
+  return () => void channels.unsubscribe(name, onRequire);
+}
 
 function replace(exports: Record<string, unknown>, name: string, value: unknown): boolean {
   const descriptor = Object.getOwnPropertyDescriptor(exports, name);
