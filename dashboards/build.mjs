@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 const OUTPUT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'loopwatch.json');
 const ds = { type: 'prometheus', uid: '${datasource}' };
 const sel = (extra = '') => `{job=~"$job", instance=~"$instance"${extra}}`;
+/** Stall families also carry `phase` (startup, runtime): the Phase variable keeps a slow boot apart. */
+const stallSel = () => sel(', phase=~"$phase"');
 let id = 0;
 const panels = [];
 let y = 0;
@@ -24,18 +26,18 @@ const ts = (unit, extraDefaults = {}) => ({ fieldConfig: { defaults: { unit, cus
 
 row('Stalls');
 panel('timeseries', 'Stalls per second by site', 'Event-loop stalls longer than the threshold, by the source line that was blocking (site="other": sites beyond LOOPWATCH_METRICS_MAX_SITES; "unattributed": no stack).',
-  [{ expr: `sum by (site) (rate(loopwatch_eventloop_stalls_total${sel()}[$__rate_interval]))`, legendFormat: '{{site}}' }], { h: 8, w: 12, x: 0, y }, ts('ops'));
+  [{ expr: `sum by (site) (rate(loopwatch_eventloop_stalls_total${stallSel()}[$__rate_interval]))`, legendFormat: '{{site}}' }], { h: 8, w: 12, x: 0, y }, ts('ops'));
 panel('timeseries', 'Stall duration percentiles', 'From the histogram of stall durations: one observation per stall, so a single long stall shows (a p99 of loop delay hides it).',
-  [0.5, 0.9, 0.99].map((q) => ({ expr: `histogram_quantile(${q}, sum by (le) (rate(loopwatch_eventloop_stall_seconds_bucket${sel()}[$__rate_interval])))`, legendFormat: `p${q * 100}` })), { h: 8, w: 12, x: 12, y }, ts('s'));
+  [0.5, 0.9, 0.99].map((q) => ({ expr: `histogram_quantile(${q}, sum by (le) (rate(loopwatch_eventloop_stall_seconds_bucket${stallSel()}[$__rate_interval])))`, legendFormat: `p${q * 100}` })), { h: 8, w: 12, x: 12, y }, ts('s'));
 y += 8;
 panel('heatmap', 'Stall duration heatmap', 'How many stalls fell in each duration bucket, over time.',
-  [{ expr: `sum by (le) (increase(loopwatch_eventloop_stall_seconds_bucket${sel()}[$__interval]))`, legendFormat: '{{le}}', format: 'heatmap' }], { h: 8, w: 12, x: 0, y },
+  [{ expr: `sum by (le) (increase(loopwatch_eventloop_stall_seconds_bucket${stallSel()}[$__interval]))`, legendFormat: '{{le}}', format: 'heatmap' }], { h: 8, w: 12, x: 0, y },
   { options: { calculate: false, yAxis: { unit: 's', axisPlacement: 'left' }, cellGap: 1, color: { mode: 'scheme', scheme: 'Oranges', steps: 64 }, rowsFrame: { layout: 'auto' }, tooltip: { mode: 'single', yHistogram: true } }, fieldConfig: { defaults: {}, overrides: [] } });
 panel('table', 'Top blocking sites', 'Per site over the dashboard range: stalls, total time blocked, longest single stall.',
   [
-    { expr: `topk(20, sum by (site) (increase(loopwatch_eventloop_stalls_total${sel()}[$__range])))`, instant: true, format: 'table', legendFormat: '__auto' },
-    { expr: `sum by (site) (increase(loopwatch_eventloop_blocked_seconds_total${sel()}[$__range]))`, instant: true, format: 'table', legendFormat: '__auto' },
-    { expr: `max by (site) (max_over_time(loopwatch_eventloop_stall_max_seconds${sel()}[$__range]))`, instant: true, format: 'table', legendFormat: '__auto' },
+    { expr: `topk(20, sum by (site) (increase(loopwatch_eventloop_stalls_total${stallSel()}[$__range])))`, instant: true, format: 'table', legendFormat: '__auto' },
+    { expr: `sum by (site) (increase(loopwatch_eventloop_blocked_seconds_total${stallSel()}[$__range]))`, instant: true, format: 'table', legendFormat: '__auto' },
+    { expr: `max by (site) (max_over_time(loopwatch_eventloop_stall_max_seconds${stallSel()}[$__range]))`, instant: true, format: 'table', legendFormat: '__auto' },
   ], { h: 8, w: 12, x: 12, y },
   {
     transformations: [
@@ -73,7 +75,7 @@ panel('timeseries', 'Unhandled rejections and floating promises', 'Rejections no
 y += 8;
 row('Per process / cluster worker');
 panel('timeseries', 'Stalls per second by worker', 'One line per process and cluster worker (worker="" outside a cluster): a stalled worker stays visible, never averaged away.',
-  [{ expr: `sum by (instance, worker) (rate(loopwatch_eventloop_stalls_total${sel()}[$__rate_interval]))`, legendFormat: '{{instance}} worker {{worker}}' }], { h: 8, w: 12, x: 0, y }, ts('ops'));
+  [{ expr: `sum by (instance, worker) (rate(loopwatch_eventloop_stalls_total${stallSel()}[$__rate_interval]))`, legendFormat: '{{instance}} worker {{worker}}' }], { h: 8, w: 12, x: 0, y }, ts('ops'));
 panel('timeseries', 'Max event-loop delay by worker', 'The worst delay of each process and cluster worker (max, not an average).',
   [{ expr: `max by (instance, worker) (loopwatch_eventloop_delay_max_seconds${sel()})`, legendFormat: '{{instance}} worker {{worker}}' }], { h: 8, w: 12, x: 12, y }, ts('s'));
 y += 8;
@@ -109,6 +111,11 @@ const dashboard = {
       { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, hide: 0, refresh: 1, regex: '', includeAll: false, multi: false },
       variable('job', 'Job', 'label_values(loopwatch_info, job)'),
       variable('instance', 'Instance', 'label_values(loopwatch_info{job=~"$job"}, instance)'),
+      {
+        name: 'phase', label: 'Phase', type: 'custom', query: 'startup,runtime', description: 'Stalls while the process started (modules loading, top-level code) or after it',
+        options: [{ text: 'startup', value: 'startup', selected: false }, { text: 'runtime', value: 'runtime', selected: false }],
+        includeAll: true, multi: true, allValue: '.*', current: { text: ['All'], value: ['$__all'] }, hide: 0,
+      },
     ],
   },
   panels,

@@ -4,6 +4,7 @@
  * app's main thread; what they learn reaches the report through the watchdog worker.
  */
 import type { StallKind } from './stall-kind';
+import type { Phase } from './phase';
 import type { Options } from './options';
 import type { WarningCode } from './codes';
 import type { Frame } from './stack/frames';
@@ -18,6 +19,8 @@ export interface StallEvent {
   /** What kind of blocking it was (stall-kind.ts). */
   kind: StallKind;
   threadId: number;
+  /** Start-up or runtime (phase.ts). */
+  phase: Phase;
 }
 
 /** A synchronous call that took long enough to matter, reported with its exact duration. */

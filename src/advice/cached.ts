@@ -15,7 +15,7 @@ const memo = new WeakMap<AdviceSite, { key: string; advice: string }>();
 export function siteSuggestion(site: AdviceSite): string {
   const top = site.stack[0];
   // What the advice depends on: a worse stall at the same line can change the API, kind or stack.
-  const key = `${site.file}:${site.line}:${site.function}:${site.api ?? ''}:${site.kind}:${top !== undefined ? `${top.file}:${top.line}` : ''}`;
+  const key = `${site.file}:${site.line}:${site.function}:${site.api ?? ''}:${site.kind}:${site.phase ?? ''}:${top !== undefined ? `${top.file}:${top.line}` : ''}`;
   const known = memo.get(site);
   if (known?.key === key) return known.advice;
   const advice = suggest(site, diskSources);

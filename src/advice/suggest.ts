@@ -16,6 +16,8 @@ export function suggest(site: AdviceSite, context: AdviceContext): string {
   const line = lineOf(context, site.file, site.line);
   const where = describe(site);
   if (!path.isAbsolute(site.file)) return internalAdvice(site, where);
+  // Before the API: the loader's own fs calls are not the app's to rewrite.
+  if (site.kind === 'module-loading') return moduleLoadingAdvice(site, line, where);
   if (site.api !== null) {
     if (site.api.startsWith('JSON.')) return jsonAdvice(site, site.api, line, where);
     const advice = syncApiAdvice(site.api, line, where);
@@ -67,6 +69,21 @@ function describe(frame: Pick<Frame, 'file' | 'line' | 'function'>): string {
 function internalAdvice(site: AdviceSite, where: string): string {
   const api = site.api !== null ? ` in ${site.api}` : '';
   return `The loop was blocked${api} while Node itself was running (${where}), with none of your files on the captured stack: the blocking code ran from a callback Node called (an event listener, a stream or timer callback). Run with LOOPWATCH_MODE=debug to capture more stalls, and look at the stalls' samples for the first frame in your code.`;
+}
+
+/** The import or require() at the site was loading (and running the top level of) a module. */
+function moduleLoadingAdvice(site: AdviceSite, line: string | null, where: string): string {
+  const what = line !== null ? (/\bimport\s*\(/.test(line) ? 'the import()' : /\brequire\s*\(/.test(line) ? 'the require()' : 'the module loading') : 'the module loading';
+  const lead =
+    site.phase === 'startup'
+      ? `Loading modules blocked the event loop at ${where}, during start-up: ${what} there read, compiled and ran the top-level code of the modules it pulled in. This delays readiness (the first request, a health check), not requests once the app is up.`
+      : `Loading modules blocked the event loop at ${where} while the app was serving: ${what} there read, compiled and ran the top-level code of the modules it pulled in, and every request waited. Load the module once at start-up (at the top of the file), not inside the code that runs per request.`;
+  return [
+    lead,
+    "To load faster: turn on Node's compile cache (Node 22.1 and later), which skips recompiling unchanged modules on later starts:",
+    code("require('node:module').enableCompileCache?.();  // first line of the entry file; or NODE_COMPILE_CACHE=/path/to/cache"),
+    'Load rarely used dependencies on first use, and check the heaviest ones (`node --cpu-prof` at start-up shows which module bodies cost the most). A bundle (esbuild, rollup) loads from one file instead of hundreds.',
+  ].join('\n');
 }
 
 function cpuAdvice(site: AdviceSite, where: string): string {

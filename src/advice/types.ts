@@ -4,11 +4,14 @@
  */
 import type { Frame } from '../stack/frames';
 import type { StallKind } from '../stall-kind';
+import type { Phase } from '../phase';
 
 export interface AdviceSite extends Frame {
   /** The blocking sync API (`fs.readFileSync`), or null. */
   api: string | null;
   kind: StallKind;
+  /** Absent in reports from before phases: read as runtime. */
+  phase?: Phase;
   /** The worst occurrence's stack, top frame first. */
   stack: readonly Frame[];
 }

@@ -60,8 +60,10 @@ export function adviceParts(text: string): Array<{ code: boolean; text: string }
 }
 
 /** Stalls at a site, longest first: the worst occurrence and its samples. */
-export function stallsAt<T extends { site: Frame | null; durationMs: number }>(stalls: readonly T[], site: Pick<Frame, 'file' | 'line'>): T[] {
-  return stalls.filter((stall) => stall.site !== null && stall.site.file === site.file && stall.site.line === site.line).sort((a, b) => b.durationMs - a.durationMs);
+export function stallsAt<T extends { site: Frame | null; durationMs: number; phase?: string }>(stalls: readonly T[], site: Pick<Frame, 'file' | 'line'> & { phase?: string }): T[] {
+  return stalls
+    .filter((stall) => stall.site !== null && stall.site.file === site.file && stall.site.line === site.line && (site.phase === undefined || stall.phase === site.phase))
+    .sort((a, b) => b.durationMs - a.durationMs);
 }
 
 /**

@@ -10,12 +10,13 @@ import type { Frame } from '../stack/frames';
 import type { SiteRecord, StallRecord } from '../report/aggregate';
 import type { ApiCounter } from '../sync-api/wrap';
 import { STALL_KINDS, type StallKind } from '../stall-kind';
+import type { Phase } from '../phase';
 import { REPORT_SCHEMA, type Report } from '../report/report';
 import { UsageError } from './usage-error';
 
 /** The report's types as the watchdog writes them, minus what renderers never read. */
 export type SiteView = Omit<SiteRecord, 'threadId'> & { suggestion: string };
-export type StallView = Pick<StallRecord, 'at' | 'durationMs' | 'site' | 'api' | 'apiCallMs' | 'kind' | 'stack' | 'samples' | 'ongoing' | 'noStackReason'>;
+export type StallView = Pick<StallRecord, 'at' | 'durationMs' | 'site' | 'api' | 'apiCallMs' | 'kind' | 'phase' | 'stack' | 'samples' | 'ongoing' | 'noStackReason'>;
 export type SyncApiStats = ApiCounter;
 
 export interface FloatingView extends Frame {
@@ -71,7 +72,12 @@ export function normalizeReport(raw: unknown, file = 'the report'): ReportView {
     node: str(r.node),
     stacks: r.stacks !== false,
     ...(typeof r.stacksUnavailable === 'string' ? { stacksUnavailable: r.stacksUnavailable } : {}),
-    summary: { stalls: num(record(r.summary).stalls), totalBlockedMs: num(record(r.summary).totalBlockedMs), maxStallMs: num(record(r.summary).maxStallMs) },
+    summary: {
+      stalls: num(record(r.summary).stalls),
+      totalBlockedMs: num(record(r.summary).totalBlockedMs),
+      maxStallMs: num(record(r.summary).maxStallMs),
+      startup: { stalls: num(record(record(r.summary).startup).stalls), totalBlockedMs: num(record(record(r.summary).startup).totalBlockedMs) },
+    },
     sites,
     overflow: { sites: num(record(r.overflow).sites), count: num(record(r.overflow).count), totalMs: num(record(r.overflow).totalMs), maxMs: num(record(r.overflow).maxMs) },
     unattributed: {
@@ -93,6 +99,7 @@ function normalizeSite(s: Record<string, unknown>): SiteView {
     ...frame(s),
     api: typeof s.api === 'string' ? s.api : null,
     kind: kind(s.kind),
+    phase: phase(s.phase),
     count: num(s.count),
     totalMs: num(s.totalMs),
     maxMs: num(s.maxMs),
@@ -110,6 +117,7 @@ function normalizeStall(s: Record<string, unknown>): StallView {
     api: typeof s.api === 'string' ? s.api : null,
     ...(typeof s.apiCallMs === 'number' ? { apiCallMs: s.apiCallMs } : {}),
     kind: kind(s.kind),
+    phase: phase(s.phase),
     stack: list(s.stack).map((f) => frame(record(f))),
     samples: list(s.samples).map((sample) => ({ atMs: num(record(sample).atMs), stack: list(record(sample).stack).map((f) => frame(record(f))) })),
     ...(s.ongoing === true ? { ongoing: true } : {}),
@@ -153,6 +161,11 @@ const KINDS: ReadonlySet<string> = new Set(STALL_KINDS);
 /** A kind this version knows; anything else (a newer report's) reads as `unknown`. */
 function kind(value: unknown): StallKind {
   return typeof value === 'string' && KINDS.has(value) ? (value as StallKind) : 'unknown';
+}
+
+/** Reports from before phases existed did not tell start-up apart: their stalls read as runtime. */
+function phase(value: unknown): Phase {
+  return value === 'startup' ? 'startup' : 'runtime';
 }
 
 function num(value: unknown): number {

@@ -25,7 +25,9 @@ export function renderTerminal(report: ReportView, options: TerminalOptions): st
   if (stalls === 0) {
     out.push(p.green('No stalls: the event loop was never blocked for longer than the threshold.'));
   } else {
-    out.push(`${p.bold(String(stalls))} stall${stalls === 1 ? '' : 's'}, ${p.bold(ms(totalBlockedMs))} blocked in total, longest ${p.bold(ms(maxStallMs))}.`);
+    const startup = report.summary.startup;
+    const atStartup = startup.stalls > 0 ? ` ${startup.stalls} of them during start-up (${ms(startup.totalBlockedMs)}).` : '';
+    out.push(`${p.bold(String(stalls))} stall${stalls === 1 ? '' : 's'}, ${p.bold(ms(totalBlockedMs))} blocked in total, longest ${p.bold(ms(maxStallMs))}.${atStartup}`);
   }
   if (!report.stacks) out.push(p.yellow(`Stacks unavailable${report.stacksUnavailable ? ` (${report.stacksUnavailable})` : ''}: stalls are timed but not located.`));
   const shown = report.sites.slice(0, options.top);
@@ -51,7 +53,8 @@ function renderSite(site: SiteView, rank: number, report: ReportView, options: T
   const fn = site.function !== '(anonymous)' ? ` ${p.cyan(site.function + '()')}` : '';
   out.push(`${p.bold(`#${rank}`)} ${p.bold(location(site, cwd))}${fn}  ${p.red(ms(site.totalMs))}${share} blocked`);
   const api = site.api !== null ? ` · ${p.yellow(site.api)}` : '';
-  out.push(p.dim(`   ${site.count} stall${site.count === 1 ? '' : 's'} · max ${ms(site.maxMs)} · kind ${site.kind}`) + api);
+  const phase = site.phase === 'startup' ? ' · during start-up' : '';
+  out.push(p.dim(`   ${site.count} stall${site.count === 1 ? '' : 's'} · max ${ms(site.maxMs)} · kind ${site.kind}${phase}`) + api);
   const source = excerpt(site, 1);
   if (source !== null) {
     const numberWidth = String(source.lines[source.lines.length - 1]!.number).length;

@@ -28,25 +28,26 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
   const stalls = new Counter({
     name: 'loopwatch_eventloop_stalls_total',
     help: 'Event-loop stalls longer than the threshold, by blocking site (relative file:line)',
-    labelNames: ['site', 'thread'],
+    labelNames: ['site', 'thread', 'phase'],
     registers: [],
   });
   const duration = new Histogram({
     name: 'loopwatch_eventloop_stall_seconds',
-    help: 'Duration of each event-loop stall',
+    help: 'Duration of each event-loop stall, start-up apart from runtime',
+    labelNames: ['phase'],
     buckets: stallBuckets(thresholdMs),
     registers: [],
   });
   const blocked = new Counter({
     name: 'loopwatch_eventloop_blocked_seconds_total',
     help: 'Time the event loop was blocked by stalls, by blocking site',
-    labelNames: ['site', 'thread'],
+    labelNames: ['site', 'thread', 'phase'],
     registers: [],
   });
   const longest = new Gauge({
     name: 'loopwatch_eventloop_stall_max_seconds',
     help: 'Longest single stall seen at each site since the process started',
-    labelNames: ['site', 'thread'],
+    labelNames: ['site', 'thread', 'phase'],
     registers: [],
   });
   const longestBySite = new Map<string, number>();
@@ -60,11 +61,11 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
     record(stall) {
       const seconds = stall.durationMs / 1000;
       const { site, overflow: overflowed } = sites.label(stall.site);
-      const labels = labelsOf({ site, thread: threadLabel(stall.threadId) });
+      const labels = labelsOf({ site, thread: threadLabel(stall.threadId), phase: stall.phase });
       stalls.inc(labels);
       blocked.inc(labels, seconds);
-      duration.observe(noLabels(), seconds);
-      const key = `${labels.thread} ${site}`;
+      duration.observe(labelsOf({ phase: stall.phase }), seconds);
+      const key = `${labels.thread} ${labels.phase} ${site}`;
       if (seconds > (longestBySite.get(key) ?? 0)) {
         longestBySite.set(key, seconds);
         longest.set(labels, seconds);

@@ -10,12 +10,12 @@ import type { FeatureContext } from '../feature';
 import { DELAY_RESOLUTION_MS } from '../metrics/readings';
 import { loopwatchVersion } from '../version';
 import { createInstruments } from './instruments';
-import type { StallTotals } from './stall-totals';
+import type { StallDuration, StallTotals } from './stall-totals';
 
 export interface OtelExporter {
   /** Looks at the global meter provider again; records what waited for a real one. */
   resolve(): void;
-  record(seconds: number): void;
+  record(duration: StallDuration): void;
   stop(): void;
 }
 
@@ -40,11 +40,11 @@ export function createOtelExporter(context: FeatureContext, totals: StallTotals)
         return;
       }
       histogram = createInstruments(current.getMeter('loopwatch', loopwatchVersion()), sources);
-      for (const seconds of totals.takePending()) histogram.record(seconds);
+      for (const { seconds, phase } of totals.takePending()) histogram.record(seconds, { phase });
     },
-    record(seconds) {
-      if (histogram === null) totals.keepPending(seconds);
-      else histogram.record(seconds);
+    record(duration) {
+      if (histogram === null) totals.keepPending(duration);
+      else histogram.record(duration.seconds, { phase: duration.phase });
     },
     stop: () => delay.disable(),
   };

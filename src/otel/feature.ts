@@ -34,9 +34,9 @@ export const startOtelMetrics: Feature = (context) => {
 
   context.onStall((stall) => {
     check();
-    const { seconds } = totals.add(stall);
-    if (exporter) exporter.record(seconds);
-    else totals.keepPending(seconds);
+    const duration = totals.add(stall);
+    if (exporter) exporter.record(duration);
+    else totals.keepPending(duration);
   });
   return () => {
     clearInterval(timer);

@@ -27,7 +27,7 @@ export function createInstruments(meter: Meter, sources: InstrumentSources): His
     const options = { description, unit };
     const instrument = gauge ? meter.createObservableGauge(name, options) : meter.createObservableCounter(name, options);
     instrument.addCallback((result: ObservableResult) => {
-      for (const [site, entry] of totals.bySite) result.observe(read(entry), { site });
+      for (const entry of totals.bySite.values()) result.observe(read(entry), { site: entry.site, phase: entry.phase });
     });
   };
   perSite('loopwatch.eventloop.stalls', 'Event-loop stalls longer than the threshold, by blocking site', '{stall}', (e) => e.count);

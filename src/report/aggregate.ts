@@ -4,6 +4,7 @@
  * the site with the least total blocked time is folded into `overflow`.
  */
 import type { StallKind } from '../stall-kind';
+import type { Phase } from '../phase';
 import type { Frame } from '../stack/frames';
 
 export interface Sample {
@@ -30,6 +31,8 @@ export interface StallRecord {
   syncCalls?: Array<{ api: string; durationMs: number; site: Frame | null }>;
   /** See classify.ts. */
   kind: StallKind;
+  /** Began while the process was starting up, or after (phase.ts). */
+  phase: Phase;
   stack: Frame[];
   samples: Sample[];
   /** How late the heartbeat was when the watchdog noticed the stall (the detection latency, within one 10 ms heartbeat). */
@@ -45,6 +48,8 @@ export interface StallRecord {
 export interface SiteRecord extends Frame {
   /** The thread the site blocked: 0 for the main thread, else the worker's `threadId`. */
   threadId: number;
+  /** A line that blocks at start-up and at runtime is two sites: a slow boot is not a slow request. */
+  phase: Phase;
   api: string | null;
   kind: StallKind;
   count: number;
@@ -80,6 +85,8 @@ export class StallAggregate {
   readonly unattributed: Unattributed = { count: 0, totalMs: 0, maxMs: 0, reasons: {} };
   stallCount = 0;
   totalMs = 0;
+  /** The part of the two above that began during start-up. */
+  readonly startup = { stalls: 0, totalMs: 0 };
 
   constructor(
     private readonly maxSites: number,
@@ -89,6 +96,10 @@ export class StallAggregate {
   add(stall: StallRecord): void {
     this.stallCount += 1;
     this.totalMs += stall.durationMs;
+    if (stall.phase === 'startup') {
+      this.startup.stalls += 1;
+      this.startup.totalMs += stall.durationMs;
+    }
     this.keepIfLong(stall);
     if (stall.site === null) {
       bump(this.unattributed, stall.durationMs);
@@ -100,7 +111,7 @@ export class StallAggregate {
     }
     // Per thread: the same line blocking the main thread and a worker are different problems
     // (a worker blocking is often the intended fix for the main thread blocking).
-    const key = `${stall.threadId}:${stall.site.file}:${stall.site.line}`;
+    const key = `${stall.threadId}:${stall.phase}:${stall.site.file}:${stall.site.line}`;
     const existing = this.sites.get(key);
     if (existing !== undefined) {
       bump(existing, stall.durationMs);
@@ -116,6 +127,7 @@ export class StallAggregate {
     this.sites.set(key, {
       ...stall.site,
       threadId: stall.threadId,
+      phase: stall.phase,
       api: stall.api,
       kind: stall.kind,
       count: 1,

@@ -28,6 +28,9 @@ const MICROTASK_ENTRY = new Set(['processTicksAndRejections', 'runMicrotasks']);
 const PROMISE_STEP = /\bawait\b|\.then\s*\(|\bqueueMicrotask\s*\(|\bPromise\.(?:resolve|all|allSettled|race|any)\s*\(|\basync\b/;
 
 export function classifyStall(input: ClassifyInput, readLines: ReadLines = readSourceLines): StallKind {
+  // First: the module loader calls fs's sync APIs itself (realpathSync, readFileSync), and a
+  // dependency's top-level code runs inside the require() that loads it.
+  if (loadingModules(input.site, input.stack)) return 'module-loading';
   if (input.api !== null) return input.api.startsWith('JSON.') ? 'json' : 'sync-api';
   if (input.site === null || input.stack.length === 0) return 'unknown';
   const top = input.stack[0]!;
@@ -36,6 +39,23 @@ export function classifyStall(input: ClassifyInput, readLines: ReadLines = readS
   if (lines !== null && regexOnLine(lines, input.site.line) !== null) return 'regex';
   if (fromMicrotaskQueue(input.stack) && lines !== null && PROMISE_STEP.test(lines[input.site.line - 1] ?? '')) return 'microtasks';
   return 'cpu';
+}
+
+/** A frame of Node's module loader: CommonJS `require`, ES module loading, the loader-hooks thread. */
+export function isModuleLoaderFrame(frame: Frame): boolean {
+  return frame.file.startsWith('node:internal/modules/');
+}
+
+/**
+ * Whether the time went into loading a module: the loader is above the site on the stack (the
+ * site's `require()` or `import()` had not returned), or, with no site, anywhere on it (only Node
+ * was running: the loader itself, or the handshake with `--import` hooks such as tsx's). Loader
+ * frames *below* the site are the entry module being run, which says nothing about the site.
+ */
+export function loadingModules(site: Frame | null, stack: readonly Frame[]): boolean {
+  if (site === null) return stack.some(isModuleLoaderFrame);
+  const siteIndex = stack.findIndex((frame) => frame === site || (frame.file === site.file && frame.line === site.line && frame.column === site.column));
+  return siteIndex > 0 && stack.slice(0, siteIndex).some(isModuleLoaderFrame);
 }
 
 /**

@@ -28,7 +28,8 @@ export interface Report {
   /** How stacks were read: `native`, `inspector` or `off` (docs/capture.md). */
   capture: CapturePath;
   stacksUnavailable?: string;
-  summary: { stalls: number; totalBlockedMs: number; maxStallMs: number };
+  /** `startup`: the stalls (and their time) that began while the process was starting up, included in the totals. */
+  summary: { stalls: number; totalBlockedMs: number; maxStallMs: number; startup: { stalls: number; totalBlockedMs: number } };
   /** `suggestion`: what to do about the site (see src/advice), fenced code blocks included. */
   sites: Array<SiteRecord & { suggestion: string }>;
   overflow: Overflow;
@@ -80,6 +81,10 @@ export function buildReport(
       stalls: aggregate.stallCount + (ongoing !== null ? 1 : 0),
       totalBlockedMs: round(aggregate.totalMs + (ongoing?.durationMs ?? 0)),
       maxStallMs: round(Math.max(0, ...stalls.map((stall) => stall.durationMs))),
+      startup: {
+        stalls: aggregate.startup.stalls + (ongoing?.phase === 'startup' ? 1 : 0),
+        totalBlockedMs: round(aggregate.startup.totalMs + (ongoing?.phase === 'startup' ? ongoing.durationMs : 0)),
+      },
     },
     // Advice reads the site's source line from disk: this runs in the watchdog worker, never on the app's thread.
     sites: sites.map((site) => ({ ...site, totalMs: round(site.totalMs), maxMs: round(site.maxMs), suggestion: siteSuggestion(site) })),

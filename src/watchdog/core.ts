@@ -149,6 +149,9 @@ export class WatchdogCore {
       case 'thread-exit':
         if (!this.exiting) this.threads.exited(message.threadId);
         return;
+      case 'startup-ended':
+        this.recorder.startupEnded(BigInt(message.endNs));
+        return;
       case 'source-maps':
         this.maps.answered(message.id, message.answer);
         return;

@@ -10,6 +10,8 @@ import type { WarningCode } from '../codes';
 import type { StallEvent } from '../feature';
 import type { CaptureDecision } from '../capture/choose';
 import { watchWorkerExits } from './thread-exits';
+import { watchStartupEnd } from './startup-end';
+import { phaseAt } from '../phase';
 import { AGENT_ROOTS } from '../agent-roots';
 import { AgentLog, sharedCount } from '../log';
 import {
@@ -153,6 +155,11 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     if (alive) worker.postMessage(message);
   };
   const stopWatchingExits = watchWorkerExits((threadId) => post({ type: 'thread-exit', threadId }), worker);
+  let startupEndedNs: bigint | null = null;
+  watchStartupEnd(() => {
+    startupEndedNs = process.hrtime.bigint();
+    post({ type: 'startup-ended', endNs: String(startupEndedNs) });
+  });
 
   /** How late the next heartbeat is at `now`: the length of the stall going on, if any. */
   const latenessAt = (now: bigint): number => nsToMs(now - lastBeat) - HEARTBEAT_MS;
@@ -161,6 +168,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   const beat = (): void => {
     const now = process.hrtime.bigint();
     const latenessMs = latenessAt(now);
+    const previousBeat = lastBeat;
     lastBeat = now;
     Atomics.store(beats, BEAT_INDEX, now);
     if (latenessMs < options.thresholdMs) return;
@@ -170,7 +178,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     }
     // Without the watchdog there is no stack, but the duration is measured here: stall counts and
     // durations keep flowing to the metrics.
-    else hooks.onStall?.({ durationMs: latenessMs, site: null, api: null, kind: 'unknown', threadId: 0 });
+    else hooks.onStall?.({ durationMs: latenessMs, site: null, api: null, kind: 'unknown', threadId: 0, phase: phaseAt(previousBeat, startupEndedNs) });
   };
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
   heartbeat.unref();

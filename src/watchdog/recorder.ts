@@ -16,6 +16,7 @@ import { ReportWriter } from '../report/writer';
 import type { SlowCall } from '../feature';
 import type { LogFields } from '../log';
 import type { WarningCode } from '../codes';
+import { phaseAt } from '../phase';
 
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
@@ -46,6 +47,8 @@ export class StallRecorder {
   private readonly aggregate: StallAggregate;
   private readonly recentSlowCalls = new RecentSlowCalls(RECENT_SLOW_CALLS);
   private sections: Record<string, unknown> = {};
+  /** When the main thread said start-up was over (src/watchdog/startup-end.ts); null until then. */
+  private startupEndedNs: bigint | null = null;
   readonly report: ReportWriter;
   readonly rules: AttributionRules;
 
@@ -77,12 +80,17 @@ export class StallRecorder {
   /** A finished stall: aggregated, logged, told to the main thread, reported. */
   record(threadId: number, stall: OpenStall | null, durationMs: number, endNs: bigint): void {
     const calls = this.recentSlowCalls.endedWithin(threadId, endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
-    const record = finishedRecord(threadId, stall, durationMs, calls, this.parts.rules);
+    const phase = phaseAt(endNs - BigInt(Math.round(durationMs * 1e6)), this.startupEndedNs);
+    const record = finishedRecord(threadId, stall, durationMs, calls, this.parts.rules, phase);
     this.aggregate.add(record);
     this.writeLine(stallLine(record, this.parts.data.cwd));
     const site = record.site ? shortLocation(record.site, this.parts.data.cwd) : null;
-    this.parts.send({ type: 'stall', durationMs: record.durationMs, site, api: record.api, kind: record.kind, threadId });
+    this.parts.send({ type: 'stall', durationMs: record.durationMs, site, api: record.api, kind: record.kind, threadId, phase });
     this.report.schedule();
+  }
+
+  startupEnded(endNs: bigint): void {
+    this.startupEndedNs = endNs;
   }
 
   rememberSlowCall(threadId: number, call: SlowCall): void {
@@ -107,7 +115,7 @@ export class StallRecorder {
 
   /** A stall still going on, as the report shows it. */
   ongoingRecord(threadId: number, stall: OpenStall, nowNs: bigint, inApi: string | null): StallRecord {
-    return ongoingRecord(threadId, stall, nsToMs(nowNs - stall.beatNs) - HEARTBEAT_MS, inApi);
+    return ongoingRecord(threadId, stall, nsToMs(nowNs - stall.beatNs) - HEARTBEAT_MS, inApi, phaseAt(stall.beatNs, this.startupEndedNs));
   }
 
   private writeLine(line: LogLine): void {

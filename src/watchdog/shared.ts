@@ -105,6 +105,8 @@ export type ToWatchdog =
   | { type: 'sections'; sections: Record<string, unknown> }
   /** A worker thread the main thread created has ended (see src/watchdog/thread-exits.ts). */
   | { type: 'thread-exit'; threadId: number }
+  /** Start-up is over (src/watchdog/startup-end.ts): stalls that begin later are `runtime`. */
+  | { type: 'startup-ended'; endNs: string }
   /** The answer to `source-maps-wanted` (src/stack/memory-maps.ts). */
   | { type: 'source-maps'; id: number; answer: MapsAnswer };
 

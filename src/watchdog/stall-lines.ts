@@ -16,11 +16,16 @@ export interface LogLine {
 export function stallLine(record: StallRecord, cwd: string): LogLine {
   const ms = Math.round(record.durationMs);
   const inApi = record.api === null ? '' : record.apiCallsShort === true ? ` in short ${record.api} calls` : ` in ${record.api} (${Math.round(record.apiCallMs ?? 0)} ms)`;
+  const doing = record.kind === 'module-loading' ? ' loading modules' : inApi;
+  const when = record.phase === 'startup' ? ' during start-up' : '';
   const text =
     record.site !== null
-      ? `event loop blocked ${ms} ms${inApi} at ${where(record.site, cwd)}${inThread(record.threadId)}`
-      : `event loop blocked ${ms} ms${inThread(record.threadId)} (no stack: ${record.noStackReason ?? 'unknown'})`;
-  return { text, fields: { event: 'stall', durationMs: ms, threadId: record.threadId, api: record.api, kind: record.kind, ...siteFields(record.site) } };
+      ? `event loop blocked ${ms} ms${when}${doing} at ${where(record.site, cwd)}${inThread(record.threadId)}`
+      : `event loop blocked ${ms} ms${when}${record.kind === 'module-loading' ? doing : ''}${inThread(record.threadId)} (no stack: ${record.noStackReason ?? 'unknown'})`;
+  return {
+    text,
+    fields: { event: 'stall', durationMs: ms, threadId: record.threadId, phase: record.phase, api: record.api, kind: record.kind, ...siteFields(record.site) },
+  };
 }
 
 /** Debug mode logs every slow sync call, like asyncio debug mode logs every slow callback. */

@@ -2,13 +2,17 @@
  * What the report and the log say about one stall: built from what the watchdog saw while it went
  * on (the open stall: stack, samples) and the slow sync calls that ended inside it.
  */
-import { classifyStall } from '../report/classify';
+import { classifyStall, isModuleLoaderFrame, loadingModules } from '../report/classify';
 import { siteOf, type AttributionRules } from '../stack/attribution';
 import { keptFrames, mapFrame } from '../stack/frames';
 import type { SlowCall } from '../feature';
 import type { Frame } from '../stack/frames';
 import type { StallRecord } from '../report/aggregate';
 import type { OpenStall } from './watched';
+import type { Phase } from '../phase';
+
+/** Why a module-loading stall has no site: the stack held Node's loader and nothing of the app's. */
+const LOADER_ONLY = "Node's module loader was running, with no file of the app's on the stack (loading the entry, or the handshake with --import hooks such as tsx's)";
 
 /**
  * A stall that is over, named by the first of these that applies:
@@ -25,16 +29,23 @@ export function finishedRecord(
   durationMs: number,
   calls: readonly SlowCall[],
   rules: AttributionRules,
+  phase: Phase,
 ): StallRecord {
   // Each slow call's frames are mapped once, here: mapping reads source maps.
   const slowCalls = calls.filter((each) => each.duringStall !== true).map((each) => namedBy(each, rules));
   const askedAbout = calls.find((each) => each.duringStall === true) ?? null;
   const named = namedByCalls(stall, durationMs, slowCalls, askedAbout, rules);
-  const call = named?.call ?? null;
   const site = named ? named.site : (stall?.site ?? null);
   const stack = named ? keptFrames(named.frames, site) : (stall?.stack ?? []);
+  // A call the module loader made (its realpathSync, its readFileSync) is not the app's to change,
+  // and a short call met while a module loads did not cause the stall: the stall is named by the
+  // require() that led to it, as module loading.
+  const byLoader = named !== null && named.frames[0] !== undefined && isModuleLoaderFrame(named.frames[0]);
+  const shortWhileLoading = named !== null && named.call === askedAbout && loadingModules(site, stack);
+  const call = named !== null && !byLoader && !shortWhileLoading ? named.call : null;
   const api = call?.api ?? null;
   const short = call !== null && call === askedAbout;
+  const kind = classifyStall({ api, site, stack });
   return {
     at: stall?.at ?? new Date(Date.now() - durationMs).toISOString(),
     // The heartbeat measures lateness past its 10 ms period, so it can come out a few ms short of
@@ -46,12 +57,13 @@ export function finishedRecord(
     ...(call && !short ? { apiCallMs: call.durationMs } : {}),
     ...(short ? { apiCallsShort: true as const } : {}),
     ...(slowCalls.length > 1 ? { syncCalls: slowCalls.map(({ call: each, site: eachSite }) => ({ api: each.api, durationMs: each.durationMs, site: eachSite })) } : {}),
-    kind: classifyStall({ api, site, stack }),
+    kind,
+    phase,
     ...(stall ? { detectedAfterMs: Math.round(stall.detectedAfterMs * 10) / 10 } : {}),
     ...(stall?.captureMs !== undefined ? { captureMs: stall.captureMs } : {}),
     stack,
     samples: stall?.samples ?? [],
-    ...(site ? {} : { noStackReason: stall?.noStackReason ?? 'the stall ended before the watchdog saw it' }),
+    ...(site ? {} : { noStackReason: kind === 'module-loading' ? LOADER_ONLY : (stall?.noStackReason ?? 'the stall ended before the watchdog saw it') }),
   };
 }
 
@@ -95,17 +107,19 @@ function heaviestSite(calls: readonly NamedBy[]): NamedBy | null {
 }
 
 /** A stall still going on (a hang, or a report written mid-stall), as far as it is known. */
-export function ongoingRecord(threadId: number, open: OpenStall, durationMs: number, inApi: string | null): StallRecord {
+export function ongoingRecord(threadId: number, open: OpenStall, durationMs: number, inApi: string | null, phase: Phase): StallRecord {
+  const kind = classifyStall({ api: inApi, site: open.site, stack: open.stack });
   return {
     at: open.at,
     durationMs,
     threadId,
     site: open.site,
     api: inApi,
-    kind: classifyStall({ api: inApi, site: open.site, stack: open.stack }),
+    kind,
+    phase,
     stack: open.stack,
     samples: open.samples,
     ongoing: true,
-    ...(open.site ? {} : { noStackReason: open.noStackReason ?? 'capture in progress' }),
+    ...(open.site ? {} : { noStackReason: kind === 'module-loading' ? LOADER_ONLY : (open.noStackReason ?? 'capture in progress') }),
   };
 }

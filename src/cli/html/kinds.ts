@@ -8,6 +8,7 @@ const COLORS: Record<StallKind, string> = {
   cpu: '#d92d20',
   microtasks: '#7a5af8',
   dependency: '#0ba5ec',
+  'module-loading': '#12b76a',
   unknown: '#98a2b3',
 };
 

@@ -65,6 +65,7 @@ function cards(report: ReportView): string {
     card('Longest stall', ms(report.summary.maxStallMs)),
     card('Sites', String(report.sites.length + report.overflow.sites)),
   ];
+  if (report.summary.startup.stalls > 0) items.push(card('During start-up', `${report.summary.startup.stalls} · ${ms(report.summary.startup.totalBlockedMs)}`));
   if (report.unattributed.count > 0) items.push(card('Without a stack', String(report.unattributed.count)));
   const unavailable = !report.stacks ? `<p class="note">Stacks unavailable${report.stacksUnavailable ? ` (${esc(report.stacksUnavailable)})` : ''}: stalls are timed but not located.</p>` : '';
   return `<section class="cards">${items.join('')}</section>${unavailable}`;
@@ -75,6 +76,11 @@ function timelineSection(report: ReportView, cwd: string): string {
   const kinds = [...new Set(report.stalls.map((stall) => stall.kind))];
   const kept = report.stalls.length < report.summary.stalls ? `<small>the ${report.stalls.length} longest of ${report.summary.stalls}</small>` : `<small>${report.stalls.length} stalls; bar height = duration</small>`;
   return `<h2>Timeline ${kept}</h2><div class="panel timeline">${renderTimeline(report, siteIndexer(report.sites), cwd)}${renderLegend(kinds)}</div>`;
+}
+
+/** Start-up sites are marked; runtime is the default and goes unmarked. */
+function phaseBadge(site: SiteView): string {
+  return site.phase === 'startup' ? `<span class="phase">start-up</span>` : '';
 }
 
 function kindBadge(kind: StallKind): string {
@@ -89,7 +95,7 @@ function sitesTable(report: ReportView, cwd: string): string {
     return `<tr>
 <td class="num">${i + 1}</td>
 <td><a href="#site-${i + 1}"><span class="loc">${esc(location(site, cwd))}</span></a><br><span class="fn">${esc(site.function)}</span></td>
-<td>${kindBadge(site.kind)}</td>
+<td>${kindBadge(site.kind)}${phaseBadge(site)}</td>
 <td>${site.api !== null ? `<span class="api">${esc(site.api)}</span>` : ''}</td>
 <td class="num">${site.count}</td>
 <td class="num bar">${esc(ms(site.totalMs))}<i style="width:${share.toFixed(1)}%"></i></td>
@@ -110,7 +116,7 @@ function sitesTable(report: ReportView, cwd: string): string {
 function siteDetail(site: SiteView, rank: number, report: ReportView, cwd: string): string {
   const stalls = stallsAt(report.stalls, site);
   return `<section class="site" id="site-${rank}">
-<header><span class="rank">#${rank}</span><span class="loc">${esc(location(site, cwd))}</span><span class="fn">${esc(site.function)}</span>${kindBadge(site.kind)}${site.api !== null ? `<span class="api">${esc(site.api)}</span>` : ''}
+<header><span class="rank">#${rank}</span><span class="loc">${esc(location(site, cwd))}</span><span class="fn">${esc(site.function)}</span>${kindBadge(site.kind)}${phaseBadge(site)}${site.api !== null ? `<span class="api">${esc(site.api)}</span>` : ''}
 <span class="stats">${site.count} stall${site.count === 1 ? '' : 's'} · ${esc(ms(site.totalMs))} total · max ${esc(ms(site.maxMs))}</span></header>
 <div class="body">
 ${sourceBlock(site, cwd)}

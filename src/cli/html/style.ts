@@ -45,6 +45,7 @@ td a:hover { text-decoration: underline; }
 .bar { position: relative; min-width: 140px; }
 .bar i { position: absolute; left: 0; top: 50%; height: 6px; margin-top: 8px; border-radius: 3px; background: var(--accent); opacity: .55; }
 .kind { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; color: #fff; background: var(--c); white-space: nowrap; }
+.phase { font-size: 11px; border: 1px solid var(--muted, #98a2b3); color: var(--muted, #667085); padding: 0 5px; border-radius: 4px; margin-left: 4px; }
 .api { font-family: var(--mono); font-size: 12px; background: var(--accent-soft); color: var(--accent); padding: 1px 6px; border-radius: 4px; }
 .site { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; margin: 16px 0; overflow: hidden; }
 .site > header { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; padding: 12px 16px; border-bottom: 1px solid var(--line); }

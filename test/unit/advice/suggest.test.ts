@@ -140,3 +140,22 @@ describe('floating promises and package names', () => {
     expect(packageOf('/a/src/index.js')).toBeNull();
   });
 });
+
+describe('module loading advice', () => {
+  const text = "const ts = require('typescript');";
+  it('at start-up: says it delays readiness only, and how to load faster (compile cache, lazy loading, bundling)', () => {
+    const advice = suggest(site({ file: APP, line: 1, kind: 'module-loading', phase: 'startup', api: 'fs.realpathSync' }), sources({ [APP]: text }));
+    expect(advice).toMatch(/^Loading modules blocked the event loop at orders\.js:1 in handler\(\), during start-up: the require\(\)/);
+    expect(advice).toContain('enableCompileCache');
+    expect(advice).toContain('NODE_COMPILE_CACHE');
+    // Never the loader's fs call rewritten as if the app had made it.
+    expect(advice).not.toContain('fs.promises');
+  });
+
+  it('at runtime: load the module once at start-up', () => {
+    const advice = suggest(site({ file: APP, line: 1, kind: 'module-loading', phase: 'runtime' }), sources({ [APP]: text }));
+    expect(advice).toContain('while the app was serving');
+    expect(advice).toContain('Load the module once at start-up');
+  });
+});
+

@@ -39,7 +39,7 @@ export function substitute(expr: string, intervals: { rate: string; interval: st
     .replaceAll('$__rate_interval', intervals.rate)
     .replaceAll('$__interval', intervals.interval)
     .replaceAll('$__range', intervals.range)
-    .replace(/\$\{?(job|instance)\}?/g, '.*');
+    .replace(/\$\{?(job|instance|phase)\}?/g, '.*');
 }
 
 /** Syntax errors lezer-promql found, as `from-to` offsets (empty when the query parses). */

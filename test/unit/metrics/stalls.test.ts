@@ -19,15 +19,15 @@ describe('createStallMetrics', () => {
     const stalls = createStallMetrics(100, 1);
     const registry = new Registry();
     for (const metric of stalls.metrics) registry.registerMetric(metric);
-    const base = { api: null, kind: 'cpu' as const, threadId: 0 };
+    const base = { api: null, kind: 'cpu' as const, threadId: 0, phase: 'runtime' as const };
     stalls.record({ ...base, durationMs: 1000, site: 'src/a.ts:1' });
     stalls.record({ ...base, durationMs: 200, site: 'src/a.ts:1' });
     stalls.record({ ...base, durationMs: 300, site: 'src/b.ts:2' });
     const json = await registry.getMetricsAsJSON();
     const values = (name: string) => json.find((metric) => metric.name === name)!.values;
     expect(values('loopwatch_eventloop_stalls_total')).toEqual([
-      { labels: { site: 'src/a.ts:1', thread: 'main' }, value: 2 },
-      { labels: { site: 'other', thread: 'main' }, value: 1 },
+      { labels: { site: 'src/a.ts:1', thread: 'main', phase: 'runtime' }, value: 2 },
+      { labels: { site: 'other', thread: 'main', phase: 'runtime' }, value: 1 },
     ]);
     expect(values('loopwatch_eventloop_blocked_seconds_total').map((v) => [v.labels.site, v.value])).toEqual([
       ['src/a.ts:1', 1.2],
@@ -53,15 +53,15 @@ describe('the thread label', () => {
     const stalls = createStallMetrics(100, 10);
     const registry = new Registry();
     for (const metric of stalls.metrics) registry.registerMetric(metric);
-    const base = { api: null, kind: 'cpu' as const, site: 'src/a.ts:1' };
+    const base = { api: null, kind: 'cpu' as const, site: 'src/a.ts:1', phase: 'runtime' as const };
     stalls.record({ ...base, durationMs: 500, threadId: 0 });
     stalls.record({ ...base, durationMs: 200, threadId: 7 });
     stalls.record({ ...base, durationMs: 300, threadId: 12 });
     const json = await registry.getMetricsAsJSON();
     const values = (name: string) => json.find((metric) => metric.name === name)!.values;
     expect(values('loopwatch_eventloop_stalls_total')).toEqual([
-      { labels: { site: 'src/a.ts:1', thread: 'main' }, value: 1 },
-      { labels: { site: 'src/a.ts:1', thread: 'worker' }, value: 2 },
+      { labels: { site: 'src/a.ts:1', thread: 'main', phase: 'runtime' }, value: 1 },
+      { labels: { site: 'src/a.ts:1', thread: 'worker', phase: 'runtime' }, value: 2 },
     ]);
     expect(values('loopwatch_eventloop_stall_max_seconds').map((v) => [v.labels.thread, v.value])).toEqual([
       ['main', 0.5],

@@ -3,7 +3,7 @@ import { StallAggregate, type StallRecord } from '../../../src/report/aggregate'
 
 function stall(file: string, line: number, durationMs: number): StallRecord {
   const site = { file, line, column: 1, function: 'f' };
-  return { at: new Date(0).toISOString(), durationMs, threadId: 0, site, api: null, kind: 'cpu', stack: [site], samples: [] };
+  return { at: new Date(0).toISOString(), durationMs, threadId: 0, site, api: null, kind: 'cpu', phase: 'runtime', stack: [site], samples: [] };
 }
 
 describe('StallAggregate', () => {

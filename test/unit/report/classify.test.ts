@@ -44,3 +44,27 @@ describe('classifyStall', () => {
     expect(fromMicrotaskQueue([])).toBe(false);
   });
 });
+
+describe('module loading', () => {
+  const loader = (fn: string, file = 'node:internal/modules/cjs/loader') => frame(1000, fn, file);
+  const entryBottom = [loader('Module._compile'), loader('Module._load'), frame(170, 'executeUserEntryPoint', 'node:internal/modules/run_main')];
+
+  it("is the kind when the loader is above the site: the site's require() had not returned", () => {
+    const dependencyTopLevel = frame(40, '(anonymous)', '/srv/app/node_modules/heavy/index.js');
+    const stack = [dependencyTopLevel, loader('Module._compile'), loader('Module._load'), frame(182, 'require', 'node:internal/modules/helpers'), frame(3), ...entryBottom];
+    expect(classifyStall({ api: null, site: frame(3), stack }, lines('x'))).toBe('module-loading');
+    // Before the API: the stall began inside one of the loader's own fs calls.
+    expect(classifyStall({ api: 'fs.realpathSync', site: frame(3), stack }, lines('x'))).toBe('module-loading');
+  });
+
+  it('is not the kind for the entry\'s own top-level code: the loader frames are below the site', () => {
+    expect(classifyStall({ api: null, site: frame(7), stack: [frame(7), ...entryBottom] }, lines('while (Date.now() < end) Math.random();'))).toBe('cpu');
+  });
+
+  it('is the kind with no site when only the loader ran (the handshake with --import hooks)', () => {
+    const stack = [frame(590, 'waitForWorker', 'node:internal/modules/esm/hooks'), frame(120, 'import', 'node:internal/modules/esm/loader')];
+    expect(classifyStall({ api: null, site: null, stack }, lines('x'))).toBe('module-loading');
+    // Node's own frames without the loader stay unknown.
+    expect(classifyStall({ api: null, site: null, stack: [frame(487, 'destroyHooksExist', 'node:internal/async_hooks')] }, lines('x'))).toBe('unknown');
+  });
+});

@@ -32,7 +32,8 @@ class FakeSampler implements Sampler {
   endNow(): void {}
 }
 
-function setup(options: Partial<WatchdogData['options']> = {}) {
+/** `startedUp`: the main thread has said start-up is over, as it does at its first loop turn. */
+function setup(options: Partial<WatchdogData['options']> = {}, startedUp = true) {
   const shared = new SharedArrayBuffer(SHARED_BYTES);
   const beats = new BigInt64Array(shared);
   const flags = new Int32Array(shared);
@@ -70,6 +71,8 @@ function setup(options: Partial<WatchdogData['options']> = {}) {
     samplers: () => ({ forThread: (threadId) => (threadId === 0 ? sampler : null), warmUp: () => undefined, close: () => undefined }),
   };
   const core = new WatchdogCore(parts);
+  // Ended a second before the fake clock's start: no stall of a test began before it.
+  if (startedUp) core.onMainMessage({ type: 'startup-ended', endNs: String(now - 1000n * MS) });
   /** Moves the clock, runs the timers due, and polls as the worker's interval would. */
   const advance = async (ms: number): Promise<void> => {
     now += BigInt(ms) * MS;
@@ -85,6 +88,29 @@ function setup(options: Partial<WatchdogData['options']> = {}) {
 }
 
 describe('WatchdogCore', () => {
+  it('puts a stall that began before start-up ended in the start-up phase, and the same line later in a site of its own', async () => {
+    const t = setup({}, false);
+    await t.advance(120);
+    await t.sampler.answerWith({ frames: [APP_FRAME] });
+    await t.advance(0);
+    const startupStallEnd = t.beat();
+    t.core.onMainMessage({ type: 'stall', durationMs: 110, endNs: String(startupStallEnd) });
+    await t.advance(0);
+    t.core.onMainMessage({ type: 'startup-ended', endNs: String(t.nowNs()) });
+    await t.advance(120);
+    await t.sampler.answerWith({ frames: [APP_FRAME] });
+    await t.advance(0);
+    t.core.onMainMessage({ type: 'stall', durationMs: 110, endNs: String(t.beat()) });
+    await t.advance(0);
+    expect(t.lines).toEqual(['event loop blocked 110 ms during start-up at orders.js:12 (total)', 'event loop blocked 110 ms at orders.js:12 (total)']);
+    expect(t.sent.filter((message) => message.type === 'stall').map((message) => (message.type === 'stall' ? message.phase : null))).toEqual(['startup', 'runtime']);
+    t.core.onMainMessage({ type: 'flush', seq: 1, nowNs: String(t.nowNs()), final: true });
+    await t.advance(0);
+    const report = t.reports.at(-1)!;
+    expect(report.sites.map((site) => [site.phase, site.count]).sort()).toEqual([['runtime', 1], ['startup', 1]]);
+    expect(report.summary.startup).toEqual({ stalls: 1, totalBlockedMs: 110 });
+  });
+
   it('samples a thread late by the threshold, and records the stall at its site when the thread posts its duration', async () => {
     const t = setup();
     await t.advance(50);
@@ -97,7 +123,7 @@ describe('WatchdogCore', () => {
     t.core.onMainMessage({ type: 'stall', durationMs: 130, endNs: String(endNs) });
     await t.advance(0);
     expect(t.lines).toEqual(['event loop blocked 130 ms at orders.js:12 (total)']);
-    expect(t.sent).toContainEqual({ type: 'stall', durationMs: 130, site: 'orders.js:12', api: null, kind: 'cpu', threadId: 0 });
+    expect(t.sent).toContainEqual({ type: 'stall', durationMs: 130, site: 'orders.js:12', api: null, kind: 'cpu', threadId: 0, phase: 'runtime' });
   });
 
   it('re-samples a long stall, and keeps each sample', async () => {

@@ -28,14 +28,14 @@ describe('RecentSlowCalls', () => {
 describe('finishedRecord', () => {
   it('names the longest slow call inside the stall, not the late inspector stack', () => {
     const stall: OpenStall = { ...openStall(0n, 110), site: appFrame(99, 'later'), stack: [appFrame(99, 'later')] };
-    const record = finishedRecord(0, stall, 300, [call('fs.statSync', 15, 1n, 7), call('fs.readFileSync', 250, 2n, 8)], rules);
+    const record = finishedRecord(0, stall, 300, [call('fs.statSync', 15, 1n, 7), call('fs.readFileSync', 250, 2n, 8)], rules, 'runtime');
     expect(record).toMatchObject({ api: 'fs.readFileSync', apiCallMs: 250, kind: 'sync-api', site: { line: 8, function: 'readConfig' } });
     expect(record.syncCalls?.map((each) => each.api)).toEqual(['fs.statSync', 'fs.readFileSync']);
   });
 
   it('names a loop of short sync calls by the call the watchdog asked about, over a small slow call elsewhere', () => {
     const asked: SlowCall = { ...call('fs.readFileSync', 0.2, 3n, 13), duringStall: true };
-    const record = finishedRecord(0, openStall(0n, 110), 406, [call('fs.rmSync', 11, 4n, 14), asked], rules);
+    const record = finishedRecord(0, openStall(0n, 110), 406, [call('fs.rmSync', 11, 4n, 14), asked], rules, 'runtime');
     expect(record).toMatchObject({ api: 'fs.readFileSync', apiCallsShort: true, site: { line: 13 }, durationMs: 406 });
     expect(record.apiCallMs).toBeUndefined();
     expect(stallLine(record, '/srv/app').text).toBe('event loop blocked 406 ms in short fs.readFileSync calls at server.js:13 (readConfig)');
@@ -43,26 +43,26 @@ describe('finishedRecord', () => {
 
   it('keeps the captured stack when the slow calls are a small part of the stall', () => {
     const stall: OpenStall = { ...openStall(0n, 110), site: appFrame(40, 'render'), stack: [appFrame(40, 'render')] };
-    expect(finishedRecord(0, stall, 500, [call('fs.readFileSync', 12, 1n, 8)], rules)).toMatchObject({ api: null, site: { line: 40 }, kind: 'cpu' });
+    expect(finishedRecord(0, stall, 500, [call('fs.readFileSync', 12, 1n, 8)], rules, 'runtime')).toMatchObject({ api: null, site: { line: 40 }, kind: 'cpu' });
     // Slow calls of one site that add up to half the stall still name it.
-    expect(finishedRecord(0, stall, 500, [call('fs.readFileSync', 130, 1n, 8), call('fs.readFileSync', 130, 2n, 8)], rules)).toMatchObject({ api: 'fs.readFileSync', site: { line: 8 } });
+    expect(finishedRecord(0, stall, 500, [call('fs.readFileSync', 130, 1n, 8), call('fs.readFileSync', 130, 2n, 8)], rules, 'runtime')).toMatchObject({ api: 'fs.readFileSync', site: { line: 8 } });
   });
 
   it('is never shorter than the sync call inside it (the heartbeat measures lateness past its period)', () => {
-    expect(finishedRecord(0, null, 195, [call('fs.readFileSync', 201.5, 1n, 8)], rules).durationMs).toBe(201.5);
-    expect(finishedRecord(0, null, 300, [call('fs.readFileSync', 201.5, 1n, 8)], rules).durationMs).toBe(300);
+    expect(finishedRecord(0, null, 195, [call('fs.readFileSync', 201.5, 1n, 8)], rules, 'runtime').durationMs).toBe(201.5);
+    expect(finishedRecord(0, null, 300, [call('fs.readFileSync', 201.5, 1n, 8)], rules, 'runtime').durationMs).toBe(300);
   });
 
   it('keeps the inspector stack without a slow call, and says why when there is no stack at all', () => {
     const stall: OpenStall = { ...openStall(0n, 110), site: appFrame(12), stack: [appFrame(12)] };
-    expect(finishedRecord(0, stall, 300, [], rules)).toMatchObject({ api: null, kind: 'cpu', site: { line: 12 } });
-    expect(finishedRecord(2, null, 300, [], rules)).toMatchObject({ site: null, threadId: 2, noStackReason: 'the stall ended before the watchdog saw it' });
+    expect(finishedRecord(0, stall, 300, [], rules, 'runtime')).toMatchObject({ api: null, kind: 'cpu', site: { line: 12 } });
+    expect(finishedRecord(2, null, 300, [], rules, 'runtime')).toMatchObject({ site: null, threadId: 2, noStackReason: 'the stall ended before the watchdog saw it' });
   });
 });
 
 describe('stall lines', () => {
   it('say where, in which API and thread, relative to the working directory', () => {
-    const record = finishedRecord(4, null, 212.4, [call('fs.readFileSync', 201.6, 1n, 8)], rules);
+    const record = finishedRecord(4, null, 212.4, [call('fs.readFileSync', 201.6, 1n, 8)], rules, 'runtime');
     const line = stallLine(record, '/srv/app');
     expect(line.text).toBe('event loop blocked 212 ms in fs.readFileSync (202 ms) at server.js:8 (readConfig) in worker thread 4');
     expect(line.fields).toMatchObject({ event: 'stall', durationMs: 212, threadId: 4, api: 'fs.readFileSync', file: '/srv/app/server.js', line: 8 });
@@ -136,3 +136,36 @@ describe('ThreadRegistry', () => {
     expect(terminated).toEqual([]);
   });
 });
+
+describe('stalls while modules load', () => {
+  const loaderCall = (api: string, durationMs: number): SlowCall => ({
+    api,
+    durationMs,
+    endNs: '5',
+    duringStall: true,
+    stack: [
+      { file: 'node:internal/modules/helpers', line: 50, column: 3, function: 'toRealPath' },
+      { file: 'node:internal/modules/cjs/loader', line: 600, column: 9, function: 'Module._findPath' },
+      { file: 'node:internal/modules/helpers', line: 182, column: 10, function: 'require' },
+      appFrame(3, '(anonymous)'),
+    ],
+  });
+
+  it("are named by the app's require() line, not by the loader's short fs call", () => {
+    const record = finishedRecord(0, openStall(0n, 110), 420, [loaderCall('fs.realpathSync', 0.3)], rules, 'startup');
+    expect(record).toMatchObject({ api: null, kind: 'module-loading', phase: 'startup', site: { line: 3 } });
+    expect(record.apiCallsShort).toBeUndefined();
+    expect(stallLine(record, '/srv/app').text).toBe('event loop blocked 420 ms during start-up loading modules at server.js:3 ((anonymous))');
+    expect(stallLine(record, '/srv/app').fields).toMatchObject({ phase: 'startup', kind: 'module-loading' });
+  });
+
+  it('say so when the stack held only the loader', () => {
+    const stack = [{ file: 'node:internal/modules/esm/hooks', line: 590, column: 5, function: 'waitForWorker' }];
+    const stall: OpenStall = { ...openStall(0n, 110), site: null, stack, noStackReason: 'only Node frames' };
+    const record = finishedRecord(0, stall, 171, [], rules, 'startup');
+    expect(record).toMatchObject({ site: null, kind: 'module-loading', phase: 'startup' });
+    expect(record.noStackReason).toMatch(/^Node's module loader was running/);
+    expect(stallLine(record, '/srv/app').text).toMatch(/^event loop blocked 171 ms during start-up loading modules \(no stack: Node's module loader/);
+  });
+});
+
