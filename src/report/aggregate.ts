@@ -27,6 +27,11 @@ export interface StallRecord {
    * one was called from (a loop of many short sync calls).
    */
   apiCallsShort?: true;
+  /**
+   * Slow sync calls inside this stall made at another line than its site: each
+   * one's measured time is counted at its own site in `sites`, and the rest of the stall at `site`.
+   */
+  elsewhere?: Array<{ api: string; durationMs: number; site: Frame; stack: Frame[] }>;
   /** Every slow sync call inside this stall, when there was more than one. */
   syncCalls?: Array<{ api: string; durationMs: number; site: Frame | null }>;
   /** See classify.ts. */
@@ -44,6 +49,9 @@ export interface StallRecord {
   /** Why no stack was captured, when none was. */
   noStackReason?: string;
 }
+
+/** What a site is counted from: a stall with a site, or a part of one measured elsewhere. */
+type SiteStall = Pick<StallRecord, 'threadId' | 'phase' | 'api' | 'kind' | 'stack'> & { site: Frame };
 
 export interface SiteRecord extends Frame {
   /** The thread the site blocked: 0 for the main thread, else the worker's `threadId`. */
@@ -109,13 +117,25 @@ export class StallAggregate {
       reasons[key] = (reasons[key] ?? 0) + 1;
       return;
     }
+    // Time measured inside slow sync calls at other lines is theirs; the site keeps the rest.
+    let elsewhereMs = 0;
+    for (const part of stall.elsewhere ?? []) {
+      elsewhereMs += part.durationMs;
+      const kind: StallKind = part.api.startsWith('JSON.') ? 'json' : 'sync-api';
+      this.addToSite({ threadId: stall.threadId, phase: stall.phase, site: part.site, api: part.api, kind, stack: part.stack }, part.durationMs);
+    }
+    const { threadId, phase, site, api, kind, stack } = stall;
+    this.addToSite({ threadId, phase, site, api, kind, stack }, stall.durationMs - elsewhereMs);
+  }
+
+  private addToSite(stall: SiteStall, durationMs: number): void {
     // Per thread: the same line blocking the main thread and a worker are different problems
     // (a worker blocking is often the intended fix for the main thread blocking).
     const key = `${stall.threadId}:${stall.phase}:${stall.site.file}:${stall.site.line}`;
     const existing = this.sites.get(key);
     if (existing !== undefined) {
-      bump(existing, stall.durationMs);
-      if (stall.durationMs >= existing.maxMs) {
+      bump(existing, durationMs);
+      if (durationMs >= existing.maxMs) {
         existing.stack = stall.stack;
         existing.column = stall.site.column;
         existing.api = stall.api;
@@ -131,8 +151,8 @@ export class StallAggregate {
       api: stall.api,
       kind: stall.kind,
       count: 1,
-      totalMs: stall.durationMs,
-      maxMs: stall.durationMs,
+      totalMs: durationMs,
+      maxMs: durationMs,
       stack: stall.stack,
     });
   }

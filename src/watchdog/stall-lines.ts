@@ -20,7 +20,7 @@ export function stallLine(record: StallRecord, cwd: string): LogLine {
   const when = record.phase === 'startup' ? ' during start-up' : '';
   const text =
     record.site !== null
-      ? `event loop blocked ${ms} ms${when}${doing} at ${where(record.site, cwd)}${inThread(record.threadId)}`
+      ? `event loop blocked ${ms} ms${when}${doing} at ${where(record.site, cwd)}${inThread(record.threadId)}${elsewhere(record, cwd)}`
       : `event loop blocked ${ms} ms${when}${record.kind === 'module-loading' ? doing : ''}${inThread(record.threadId)} (no stack: ${record.noStackReason ?? 'unknown'})`;
   return {
     text,
@@ -56,6 +56,11 @@ export function hangLine(hang: Hang, cwd: string): LogLine {
     text: `event loop blocked for ${elapsedMs} ms and still blocked${inApi}${at}${inThread(hang.threadId)}${written}`,
     fields: { event: 'hang', elapsedMs, threadId: hang.threadId, ...siteFields(hang.site) },
   };
+}
+
+/** `; 45 ms of it in JSON.stringify at app.js:12`: the parts measured at other lines. */
+function elsewhere(record: StallRecord, cwd: string): string {
+  return (record.elsewhere ?? []).map((part) => `; ${Math.round(part.durationMs)} ms of it in ${part.api} at ${shortLocation(part.site, cwd)}`).join('');
 }
 
 function where(site: Frame, cwd: string): string {

@@ -22,6 +22,8 @@ const LOADER_ONLY = "Node's module loader was running, with no file of the app's
  * 3. the short call the watchdog asked about, when the stall began inside a sync API (a loop of
  *    many calls, none slow by itself; see CALL_SITE_WANTED_INDEX);
  * 4. the slow calls that add up to the most, however little.
+ * The slow calls made elsewhere (another line, another API) keep their own, measured time: it is
+ * counted at their sites (`elsewhere`), and the rest of the stall at the stall's site.
  */
 export function finishedRecord(
   threadId: number,
@@ -46,6 +48,7 @@ export function finishedRecord(
   const api = call?.api ?? null;
   const short = call !== null && call === askedAbout;
   const kind = classifyStall({ api, site, stack });
+  const elsewhere = site !== null ? measuredElsewhere(slowCalls, site, call, durationMs) : [];
   return {
     at: stall?.at ?? new Date(Date.now() - durationMs).toISOString(),
     // The heartbeat measures lateness past its 10 ms period, so it can come out a few ms short of
@@ -56,6 +59,7 @@ export function finishedRecord(
     api,
     ...(call && !short ? { apiCallMs: call.durationMs } : {}),
     ...(short ? { apiCallsShort: true as const } : {}),
+    ...(elsewhere.length > 0 ? { elsewhere } : {}),
     ...(slowCalls.length > 1 ? { syncCalls: slowCalls.map(({ call: each, site: eachSite }) => ({ api: each.api, durationMs: each.durationMs, site: eachSite })) } : {}),
     kind,
     phase,
@@ -65,6 +69,26 @@ export function finishedRecord(
     samples: stall?.samples ?? [],
     ...(site ? {} : { noStackReason: kind === 'module-loading' ? LOADER_ONLY : (stall?.noStackReason ?? 'the stall ended before the watchdog saw it') }),
   };
+}
+
+/**
+ * The slow calls of the stall made at another line than its site: each
+ * one's own duration, measured by its wrapper, with its stack. Their total never exceeds the
+ * stall, so the site keeps what is left: the time no measurement accounts for.
+ */
+function measuredElsewhere(slowCalls: readonly NamedBy[], site: Frame, naming: SlowCall | null, durationMs: number): NonNullable<StallRecord['elsewhere']> {
+  const parts: NonNullable<StallRecord['elsewhere']> = [];
+  let totalMs = 0;
+  for (const { call, site: callSite, frames } of slowCalls) {
+    if (callSite === null || call === naming) continue;
+    // At the site's own line it is the site's time already.
+    if (callSite.file === site.file && callSite.line === site.line) continue;
+    const share = Math.min(call.durationMs, durationMs - totalMs);
+    if (share <= 0) break;
+    totalMs += share;
+    parts.push({ api: call.api, durationMs: share, site: callSite, stack: keptFrames(frames, callSite) });
+  }
+  return parts;
 }
 
 /** Rules 1, 3 and 4 above; null when the captured stack names the stall (rule 2), or nothing does. */

@@ -53,3 +53,20 @@ describe('StallAggregate across threads', () => {
     expect(sites[1]).toMatchObject({ file: '/a.js', line: 1, threadId: 0, count: 1, totalMs: 100 });
   });
 });
+
+describe('a stall with parts measured elsewhere', () => {
+  it('counts each part at its own site and the rest at the stall\'s site', () => {
+    const aggregate = new StallAggregate(10, 10);
+    const record = stall('/a.js', 6, 300);
+    const jsonSite = { file: '/a.js', line: 12, column: 3, function: 'f' };
+    record.elsewhere = [{ api: 'JSON.stringify', durationMs: 45, site: jsonSite, stack: [jsonSite] }];
+    aggregate.add(record);
+    const sites = aggregate.siteList().map((site) => [site.line, site.kind, site.api, site.totalMs, site.count]);
+    expect(sites).toEqual([
+      [6, 'cpu', null, 255, 1],
+      [12, 'json', 'JSON.stringify', 45, 1],
+    ]);
+    expect(aggregate.totalMs).toBe(300);
+  });
+});
+

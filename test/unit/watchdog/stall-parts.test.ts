@@ -38,7 +38,8 @@ describe('finishedRecord', () => {
     const record = finishedRecord(0, openStall(0n, 110), 406, [call('fs.rmSync', 11, 4n, 14), asked], rules, 'runtime');
     expect(record).toMatchObject({ api: 'fs.readFileSync', apiCallsShort: true, site: { line: 13 }, durationMs: 406 });
     expect(record.apiCallMs).toBeUndefined();
-    expect(stallLine(record, '/srv/app').text).toBe('event loop blocked 406 ms in short fs.readFileSync calls at server.js:13 (readConfig)');
+    // The small slow call at another line keeps its own measured time.
+    expect(stallLine(record, '/srv/app').text).toBe('event loop blocked 406 ms in short fs.readFileSync calls at server.js:13 (readConfig); 11 ms of it in fs.rmSync at server.js:14');
   });
 
   it('keeps the captured stack when the slow calls are a small part of the stall', () => {
@@ -166,6 +167,24 @@ describe('stalls while modules load', () => {
     expect(record).toMatchObject({ site: null, kind: 'module-loading', phase: 'startup' });
     expect(record.noStackReason).toMatch(/^Node's module loader was running/);
     expect(stallLine(record, '/srv/app').text).toMatch(/^event loop blocked 171 ms during start-up loading modules \(no stack: Node's module loader/);
+  });
+});
+
+describe('a stall split by what was measured', () => {
+  it('keeps the captured site, and counts a slow call at another line as that line\'s own time', () => {
+    const stall: OpenStall = { ...openStall(0n, 110), site: appFrame(6, 'work'), stack: [appFrame(6, 'work')] };
+    const record = finishedRecord(0, stall, 300, [call('JSON.stringify', 45, 1n, 12)], rules, 'runtime');
+    expect(record).toMatchObject({ site: { line: 6 }, api: null, kind: 'cpu' });
+    expect(record.elsewhere).toEqual([{ api: 'JSON.stringify', durationMs: 45, site: expect.objectContaining({ line: 12 }), stack: [expect.objectContaining({ line: 12 })] }]);
+    expect(stallLine(record, '/srv/app').text).toBe('event loop blocked 300 ms at server.js:6 (work); 45 ms of it in JSON.stringify at server.js:12');
+  });
+
+  it('splits nothing off for a call at the site\'s own line, and never more than the stall', () => {
+    const stall: OpenStall = { ...openStall(0n, 110), site: appFrame(12, 'work'), stack: [appFrame(12, 'work')] };
+    expect(finishedRecord(0, stall, 300, [call('JSON.stringify', 45, 1n, 12)], rules, 'runtime').elsewhere).toBeUndefined();
+    const other: OpenStall = { ...openStall(0n, 110), site: appFrame(6, 'work'), stack: [appFrame(6, 'work')] };
+    const parts = finishedRecord(0, other, 120, [call('fs.readFileSync', 59, 1n, 8), call('fs.statSync', 59, 2n, 9), call('fs.statSync', 30, 3n, 10)], rules, 'runtime').elsewhere!;
+    expect(parts.map((part) => part.durationMs)).toEqual([59, 59, 2]);
   });
 });
 
