@@ -8,17 +8,19 @@
  */
 import { suggest } from './suggest';
 import { diskSources } from '../stack/source';
-import type { AdviceSite } from './types';
+import type { AdviceContext, AdviceSite } from './types';
 
 const memo = new WeakMap<AdviceSite, { key: string; advice: string }>();
 
-export function siteSuggestion(site: AdviceSite): string {
+/** `entryFiles`: the paths the app's entry file goes by (constant for a process, so not part of the key). */
+export function siteSuggestion(site: AdviceSite, entryFiles: readonly string[] = []): string {
   const top = site.stack[0];
   // What the advice depends on: a worse stall at the same line can change the API, kind or stack.
   const key = `${site.file}:${site.line}:${site.function}:${site.api ?? ''}:${site.kind}:${site.phase ?? ''}:${top !== undefined ? `${top.file}:${top.line}` : ''}`;
   const known = memo.get(site);
   if (known?.key === key) return known.advice;
-  const advice = suggest(site, diskSources);
+  const context: AdviceContext = entryFiles.length > 0 ? { ...diskSources, entryFiles } : diskSources;
+  const advice = suggest(site, context);
   memo.set(site, { key, advice });
   return advice;
 }

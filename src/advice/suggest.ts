@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import type { Frame } from '../stack/frames';
 import { type AdviceContext, type AdviceSite, code, lineOf } from './types';
 import { atomicsAdvice, syncApiAdvice } from './sync-api';
-import { COPY_CAVEAT, chunkingSnippet, piscinaSnippet } from './offload';
+import { COPY_CAVEAT, chunkingSnippet, moveFirst, piscinaSnippet } from './offload';
+import { sideEffectsOf } from './side-effects';
 import { nestedQuantifier, regexOnLine } from './regex';
 
 export type { AdviceContext, AdviceSite } from './types';
@@ -19,25 +20,25 @@ export function suggest(site: AdviceSite, context: AdviceContext): string {
   // Before the API: the loader's own fs calls are not the app's to rewrite.
   if (site.kind === 'module-loading') return moduleLoadingAdvice(site, line, where);
   if (site.api !== null) {
-    if (site.api.startsWith('JSON.')) return jsonAdvice(site, site.api, line, where);
+    if (site.api.startsWith('JSON.')) return jsonAdvice(site, context, site.api, line, where);
     const advice = syncApiAdvice(site.api, line, where);
     if (advice !== null) return advice;
   }
   if (line !== null && /\bAtomics\.wait\s*\(/.test(line)) return atomicsAdvice(line, where);
   switch (site.kind) {
     case 'json':
-      return jsonAdvice(site, line !== null && line.includes('stringify') ? 'JSON.stringify' : 'JSON.parse', line, where);
+      return jsonAdvice(site, context, line !== null && line.includes('stringify') ? 'JSON.stringify' : 'JSON.parse', line, where);
     case 'regex':
       return regexAdvice(site, context, where);
     case 'microtasks':
       return microtaskAdvice(where);
     case 'dependency': {
-      const advice = dependencyAdvice(site, line, where);
+      const advice = dependencyAdvice(site, context, line, where);
       if (advice !== null) return advice;
-      return cpuAdvice(site, where);
+      return cpuAdvice(site, context, where);
     }
     default:
-      return cpuAdvice(site, where);
+      return cpuAdvice(site, context, where);
   }
 }
 
@@ -86,18 +87,32 @@ function moduleLoadingAdvice(site: AdviceSite, line: string | null, where: strin
   ].join('\n');
 }
 
-function cpuAdvice(site: AdviceSite, where: string): string {
+/**
+ * A worker-pool snippet for the site's function, and the sentence to put before it when the
+ * function must first leave a module with side effects (issue 12, item 9: a worker that required
+ * the entry file started the server again). `fn` names the function in the snippet.
+ */
+function offload(site: AdviceSite, context: AdviceContext, fn = site.function): { move: string | null; snippet: string } {
+  const move = moveFirst(site.function, site.file, sideEffectsOf(site.file, context.lines(site.file), context.entryFiles ?? []));
+  return { move, snippet: piscinaSnippet({ fn, file: site.file, moveOut: move !== null }) };
+}
+
+function cpuAdvice(site: AdviceSite, context: AdviceContext, where: string): string {
   const named = site.function !== '' && site.function !== '(anonymous)';
+  const { move, snippet } = offload(site, context);
+  const busy = `JavaScript at ${where} kept the CPU busy and the event loop blocked.`;
   return [
-    `JavaScript at ${where} kept the CPU busy and the event loop blocked. Move ${named ? `${site.function}()` : 'this work'} into a worker pool (piscina), so the loop keeps serving while it runs:`,
-    piscinaSnippet({ fn: site.function, file: site.file }),
+    move === null
+      ? `${busy} Move ${named ? `${site.function}()` : 'this work'} into a worker pool (piscina), so the loop keeps serving while it runs:`
+      : `${move} ${busy} From its new module, run it in a worker pool (piscina), so the loop keeps serving while it runs:`,
+    snippet,
     COPY_CAVEAT,
     'Or, if it is a loop over many items, split it into batches that yield to the event loop:',
     chunkingSnippet(),
   ].join('\n');
 }
 
-function jsonAdvice(site: AdviceSite, api: string, line: string | null, where: string): string {
+function jsonAdvice(site: AdviceSite, context: AdviceContext, api: string, line: string | null, where: string): string {
   const shown = line !== null ? ` (\`${line}\`)` : '';
   if (api === 'JSON.stringify') {
     return [
@@ -113,9 +128,10 @@ function jsonAdvice(site: AdviceSite, api: string, line: string | null, where: s
       ),
     ].join('\n');
   }
+  const { move, snippet } = offload(site, context, site.function === '(anonymous)' ? 'parseAndSummarize' : site.function);
   return [
-    `JSON.parse of a large document blocked the loop at ${where}${shown}. If the JSON arrives as a stream (request body, file), parse it incrementally with a streaming parser (e.g. the stream-json package) and keep only what you need. Or parse it in a worker that returns only the small result you need:`,
-    piscinaSnippet({ fn: site.function === '(anonymous)' ? 'parseAndSummarize' : site.function, file: site.file }),
+    `JSON.parse of a large document blocked the loop at ${where}${shown}. If the JSON arrives as a stream (request body, file), parse it incrementally with a streaming parser (e.g. the stream-json package) and keep only what you need. Or parse it in a worker that returns only the small result you need${move !== null ? `. ${move} Then:` : ':'}`,
+    snippet,
     'Measured: returning the whole parsed object from a worker blocked the loop for longer than parsing it on the main thread (the copy back is itself a parse). Reduce in the worker; return counts, ids or one page.',
   ].join('\n');
 }
@@ -156,7 +172,7 @@ function microtaskAdvice(where: string): string {
   ].join('\n');
 }
 
-function dependencyAdvice(site: AdviceSite, line: string | null, where: string): string | null {
+function dependencyAdvice(site: AdviceSite, context: AdviceContext, line: string | null, where: string): string | null {
   const inside = site.stack.find((frame) => packageOf(frame.file) !== null);
   const pkg = inside !== undefined ? packageOf(inside.file) : null;
   if (pkg === null || inside === undefined) return null;
@@ -172,9 +188,10 @@ function dependencyAdvice(site: AdviceSite, line: string | null, where: string):
   if (line !== null && /\brequire\s*\(|\bimport\s*\(/.test(line)) {
     return `Loading the package ${pkg} blocked the loop at ${where}${shown}: module loading is synchronous. If this runs while serving traffic (a require inside a handler), move it to the top of the module so it happens once at start-up; if ${pkg} is only needed sometimes, load it in the background at start-up (\`setImmediate(() => require('${pkg}'))\`) before the first request needs it.`;
   }
+  const { move, snippet } = offload(site, context);
   return [
-    `The time went inside the dependency ${pkg} (top frame: ${top}), called from your code at ${where}${shown}. Look for an async or streaming API in ${pkg}, or options that bound its work (input size, depth, iterations). Otherwise call it from a worker pool:`,
-    piscinaSnippet({ fn: site.function, file: site.file }),
+    `The time went inside the dependency ${pkg} (top frame: ${top}), called from your code at ${where}${shown}. Look for an async or streaming API in ${pkg}, or options that bound its work (input size, depth, iterations). Otherwise call it from a worker pool${move !== null ? `. ${move} Then:` : ':'}`,
+    snippet,
     COPY_CAVEAT,
   ].join('\n');
 }

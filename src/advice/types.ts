@@ -19,6 +19,12 @@ export interface AdviceSite extends Frame {
 export interface AdviceContext {
   /** A file's lines (index 0 is line 1), or null when it cannot be read. */
   lines(file: string): readonly string[] | null;
+  /**
+   * The paths the app's entry file goes by (the file `node` was started with), when known: a
+   * function there must move to a module of its own before a worker can require it
+   * (src/advice/side-effects.ts).
+   */
+  entryFiles?: readonly string[];
 }
 
 /** A 1-based source line, trimmed, or null. */

@@ -47,6 +47,8 @@ export interface ReportContext {
   stacks: boolean;
   capture: CapturePath;
   stacksUnavailable?: string;
+  /** The paths the app's entry file goes by (src/stack/source.ts, `resolveEntry`): advice never has a worker require it. */
+  entryFiles?: readonly string[];
 }
 
 /**
@@ -87,7 +89,7 @@ export function buildReport(
       },
     },
     // Advice reads the site's source line from disk: this runs in the watchdog worker, never on the app's thread.
-    sites: sites.map((site) => ({ ...site, totalMs: round(site.totalMs), maxMs: round(site.maxMs), suggestion: siteSuggestion(site) })),
+    sites: sites.map((site) => ({ ...site, totalMs: round(site.totalMs), maxMs: round(site.maxMs), suggestion: siteSuggestion(site, context.entryFiles) })),
     overflow: { ...aggregate.overflow, totalMs: round(aggregate.overflow.totalMs), maxMs: round(aggregate.overflow.maxMs) },
     unattributed: {
       ...aggregate.unattributed,

@@ -38,3 +38,21 @@ export function clearSourceCache(): void {
 }
 
 export const diskSources = { lines: readSourceLines };
+
+/**
+ * The paths stack frames may name the app's entry file by: `argv1` (the main thread's
+ * `process.argv[1]`, already absolute) as given, with the extension `node server` leaves out, and
+ * with symlinks resolved as the loader resolves them (unless --preserve-symlinks-main). Empty when
+ * there is none (`node -e`, the REPL). Reads the disk: runs in the watchdog, never on the app's thread.
+ */
+export function resolveEntry(argv1: string | undefined): string[] {
+  if (argv1 === undefined || !path.isAbsolute(argv1)) return [];
+  for (const candidate of [argv1, `${argv1}.js`, `${argv1}.cjs`, `${argv1}.mjs`]) {
+    try {
+      if (fs.statSync(candidate).isFile()) return [...new Set([argv1, candidate, fs.realpathSync(candidate)])];
+    } catch {
+      // not this one
+    }
+  }
+  return [argv1];
+}

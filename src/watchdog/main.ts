@@ -106,6 +106,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     warnedAtStart: hooks.warnedAtStart ?? [],
     // Set by --no-warnings (also through NODE_OPTIONS); not in @types/node.
     noWarnings: (process as { noProcessWarnings?: boolean }).noProcessWarnings === true,
+    ...(process.argv[1] !== undefined ? { entry: process.argv[1] } : {}),
   };
   const env = { ...process.env };
   // Without this, a --require preload inside NODE_OPTIONS would run again in the worker.

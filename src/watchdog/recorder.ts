@@ -17,6 +17,7 @@ import type { SlowCall } from '../feature';
 import type { LogFields } from '../log';
 import type { WarningCode } from '../codes';
 import { phaseAt } from '../phase';
+import { resolveEntry } from '../stack/source';
 
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
@@ -66,6 +67,7 @@ export class StallRecorder {
       stacks: data.capture !== 'off',
       capture: data.capture,
       ...(data.capture === 'off' ? { stacksUnavailable: data.noCaptureReason ?? 'stack capture unavailable' } : {}),
+      entryFiles: resolveEntry(data.entry),
     };
     this.report = new ReportWriter({
       path: parts.reportPath,

@@ -92,6 +92,8 @@ export interface WatchdogData {
   noWarnings: boolean;
   /** The app worker threads' registry (see REGISTRY_KEY). */
   registry: SharedArrayBuffer;
+  /** The main thread's `process.argv[1]`: the app's entry file, which advice never has a worker require. */
+  entry?: string;
 }
 
 /** Main thread -> watchdog. */

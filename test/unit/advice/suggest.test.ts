@@ -159,3 +159,72 @@ describe('module loading advice', () => {
   });
 });
 
+
+describe('worker-pool advice never has a worker require a module with side effects', () => {
+  const server = '/srv/app/server.js';
+  const entry = [
+    "const express = require('express');",
+    'function summarize(orders) {',
+    '  let total = 0;',
+    '  for (const o of orders) total += o.price;',
+    '  return total;',
+    '}',
+    'const app = express();',
+    "app.get('/total', (req, res) => res.json(summarize(req.body)));",
+    'app.listen(3000);',
+  ].join('\n');
+
+  it('an entry that calls app.listen: move the function into its own module first, and the worker requires that module', () => {
+    const context = { ...sources({ [server]: entry }), entryFiles: [server] };
+    const text = suggest(site({ file: server, line: 4, function: 'summarize' }), context);
+    expect(text).toMatch(
+      /^Move summarize\(\) out of server\.js into a module of its own first, server-work\.js next to it: server\.js is the file the app was started with, and line 9 \(`app\.listen\(3000\);`\) looks like it listens at the module's top level/,
+    );
+    expect(text).toContain('module.exports = { summarize };');
+    expect(text).toContain("in server.js, where summarize was: const { summarize } = require('./server-work');");
+    expect(text).toContain("const { summarize } = require('./server-work');\nmodule.exports = (input) => summarize(input);");
+    expect(text).toContain("require.resolve('./server-work.worker.js')");
+    expect(text).not.toContain("require('./server')");
+  });
+
+  it('the entry file by name alone, when its source cannot be read', () => {
+    const text = suggest(site({ file: server, line: 4, function: 'summarize' }), { lines: () => null, entryFiles: [server] });
+    expect(text).toMatch(/^Move summarize\(\) out of server\.js into a module of its own first, server-work\.js next to it: server\.js is the file the app was started with, so a worker that required it would start the app again/);
+  });
+
+  it('a module with setInterval at its top level, in TypeScript: the worker imports the new module', () => {
+    const file = '/srv/app/src/metrics.ts';
+    const source = 'const samples: number[] = [];\nsetInterval(() => samples.splice(0), 60_000);\nexport function percentile(p: number): number {\n  return [...samples].sort((a, b) => a - b)[0]!;\n}';
+    const text = suggest(site({ file, line: 4, function: 'percentile' }), sources({ [file]: source }));
+    expect(text).toMatch(/^Move percentile\(\) out of metrics\.ts into a module of its own first, metrics-work\.ts next to it: in metrics\.ts, line 2 \(`setInterval\(/);
+    expect(text).toContain('starts a timer');
+    expect(text).toContain('export { percentile };');
+    expect(text).toContain("import { percentile } from './metrics-work.js';\nexport default");
+    expect(text).toContain("new URL('./metrics-work.worker.js', import.meta.url)");
+    expect(text).not.toContain("from './metrics.js'");
+  });
+
+  it('an anonymous function in the entry: its body becomes a named function in the new module', () => {
+    const text = suggest(site({ file: server, line: 8, function: '(anonymous)' }), { ...sources({ [server]: entry }), entryFiles: [server] });
+    expect(text).toMatch(/^Move this function out of server\.js/);
+    expect(text).toContain('move the body of the anonymous function at server.js as a function `work` here');
+  });
+
+  it('JSON.parse and dependency advice move the function first too, before their snippets', () => {
+    const context = { ...sources({ [server]: entry.replace('total += o.price', 'total += JSON.parse(o).price') }), entryFiles: [server] };
+    const json = suggest(site({ file: server, line: 4, api: 'JSON.parse', kind: 'json', function: 'summarize' }), context);
+    expect(json).toContain('Move summarize() out of server.js into a module of its own first');
+    expect(json).toContain("require('./server-work')");
+    const dep = { file: '/srv/app/node_modules/fast-sum/index.js', line: 3, column: 1, function: 'sum' };
+    const dependency = suggest(site({ file: server, line: 4, kind: 'dependency', function: 'summarize', stack: [dep] }), context);
+    expect(dependency).toContain('Move summarize() out of server.js into a module of its own first');
+    expect(dependency).not.toContain("require('./server')");
+  });
+
+  it('a pure module gets the snippet as before, requiring the module itself', () => {
+    const text = suggest(site({ file: APP, line: 1, function: 'summarize' }), { ...sources({ [APP]: 'exports.summarize = (orders) => orders.length;' }), entryFiles: [server] });
+    expect(text).toMatch(/^JavaScript at orders\.js:1 in summarize\(\) kept the CPU busy/);
+    expect(text).toContain("const { summarize } = require('./orders');");
+    expect(text).not.toContain('-work');
+  });
+});
