@@ -92,6 +92,11 @@ export interface WatchdogData {
   noWarnings: boolean;
   /** The app worker threads' registry (see REGISTRY_KEY). */
   registry: SharedArrayBuffer;
+  /**
+   * The main module as Node was given it (`process.argv[1]`), absent without one: when it is inside
+   * node_modules, its package owns the stalls no app frame is in (src/stack/main-package.ts).
+   */
+  mainModule?: string;
 }
 
 /** Main thread -> watchdog. */
