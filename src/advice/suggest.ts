@@ -177,6 +177,16 @@ function dependencyAdvice(site: AdviceSite, context: AdviceContext, line: string
   const pkg = inside !== undefined ? packageOf(inside.file) : null;
   if (pkg === null || inside === undefined) return null;
   const top = `${inside.function} (${pkg}/${path.basename(inside.file)}:${inside.line})`;
+  if (site.package !== undefined && site.packageRole === 'main-module') {
+    // The process runs the package's own program (tsc, a server's bin): no code of the user's to change.
+    return `The time went inside ${site.package}, the program this process runs (its main module is in that package), at ${where}; the top frame was ${top}. None of the stack is your code. A command-line tool that blocks its own loop harms nothing else; if something waits on this process (a dev server, a watch mode, a health check), look for ${site.package}'s options that bound its work (fewer input files, incremental or cached runs, a smaller data set), or run it in a child process.`;
+  }
+  if (site.package !== undefined && site.packageRole === 'outermost') {
+    return [
+      `No file of yours was on the stack: ${site.package} ran this from a callback of its own (a route, middleware or listener it registered), at ${where}, and the time went inside ${pkg} (top frame: ${top}). Look at what your code hands ${site.package} (its routes, options and the data it works on), and for options that bound the work (input size, page size, depth). If the work must run, move it behind a route of your own that calls a worker pool (piscina).`,
+      COPY_CAVEAT,
+    ].join('\n');
+  }
   if (packageOf(site.file) !== null) {
     // No app frame in the captured stack: the call from the app is deeper than the frames kept.
     return [

@@ -34,7 +34,8 @@ export function classifyStall(input: ClassifyInput, readLines: ReadLines = readS
   if (input.api !== null) return input.api.startsWith('JSON.') ? 'json' : 'sync-api';
   if (input.site === null || input.stack.length === 0) return 'unknown';
   const top = input.stack[0]!;
-  if (top.file.split(/[\\/]/).includes('node_modules')) return 'dependency';
+  // A site that names its package had no app frame above it: the package's own work (attribution.ts).
+  if (input.site.package !== undefined || top.file.split(/[\\/]/).includes('node_modules')) return 'dependency';
   const lines = readLines(input.site.file);
   if (lines !== null && regexOnLine(lines, input.site.line) !== null) return 'regex';
   if (fromMicrotaskQueue(input.stack) && lines !== null && PROMISE_STEP.test(lines[input.site.line - 1] ?? '')) return 'microtasks';

@@ -21,7 +21,19 @@ export interface Frame {
    * and its source map could not be read (see memory-maps.ts).
    */
   unmapped?: string;
+  /**
+   * On a site with no app frame on its stack: the package in node_modules that owns the work
+   * (`typescript`, `@scope/name`), and why that one (see siteOf in attribution.ts).
+   */
+  package?: string;
+  packageRole?: PackageRole;
 }
+
+/**
+ * `main-module`: the process's main module is in this package (the program run is the package's:
+ * tsc, a server's bin). `outermost`: the package Node called into, which ran a callback of its own.
+ */
+export type PackageRole = 'main-module' | 'outermost';
 
 /** The part of an inspector `Debugger.CallFrame` loopwatch reads. */
 export interface InspectorCallFrame {
@@ -92,6 +104,7 @@ export function mapFrame(frame: Frame): Frame {
 /** The top MAX_FRAMES frames, plus the site when it is deeper (so the report shows how it got there). */
 export function keptFrames(stack: readonly Frame[], site: Frame | null): Frame[] {
   const top = stack.slice(0, MAX_FRAMES);
-  if (site !== null && !top.includes(site)) top.push(site);
+  // The site may be a copy of its stack frame that names its package (attribution.ts).
+  if (site !== null && !top.some((frame) => frame === site || (frame.file === site.file && frame.line === site.line && frame.column === site.column))) top.push(site);
   return top;
 }

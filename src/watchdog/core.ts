@@ -26,6 +26,7 @@ import {
 import type { StallRecord } from '../report/aggregate';
 import { expandPath } from '../options';
 import { mapFrame } from '../stack/frames';
+import { mainPackageRoot } from '../stack/main-package';
 import { MainThreadMaps, remapStall } from '../stack/memory-maps';
 import type { WarningCode } from '../codes';
 
@@ -68,7 +69,7 @@ export class WatchdogCore {
     });
     this.recorder = new StallRecorder({
       data,
-      rules: { appPaths: this.options.appPaths, agentRoots: data.agentRoots },
+      rules: { appPaths: this.options.appPaths, agentRoots: data.agentRoots, mainPackage: mainPackageRoot(data.mainModule, data.cwd) },
       reportPath: this.options.report === null ? null : expandPath(this.options.report, data.pid),
       log: this.log,
       send: (message) => parts.send(message),

@@ -104,9 +104,10 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     capture: capture.path,
     ...(capture.reason !== undefined ? { noCaptureReason: capture.reason } : {}),
     warnedAtStart: hooks.warnedAtStart ?? [],
+    // Not resolved here: the watchdog does the realpath, off the app's thread.
+    ...(typeof process.argv[1] === 'string' ? { mainModule: process.argv[1] } : {}),
     // Set by --no-warnings (also through NODE_OPTIONS); not in @types/node.
     noWarnings: (process as { noProcessWarnings?: boolean }).noProcessWarnings === true,
-    ...(process.argv[1] !== undefined ? { entry: process.argv[1] } : {}),
   };
   const env = { ...process.env };
   // Without this, a --require preload inside NODE_OPTIONS would run again in the worker.

@@ -67,7 +67,7 @@ export class StallRecorder {
       stacks: data.capture !== 'off',
       capture: data.capture,
       ...(data.capture === 'off' ? { stacksUnavailable: data.noCaptureReason ?? 'stack capture unavailable' } : {}),
-      entryFiles: resolveEntry(data.entry),
+      entryFiles: resolveEntry(data.mainModule),
     };
     this.report = new ReportWriter({
       path: parts.reportPath,

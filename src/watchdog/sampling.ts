@@ -5,6 +5,7 @@
  */
 import { keptFrames } from '../stack/frames';
 import { isAppFrame, siteOf, type AttributionRules } from '../stack/attribution';
+import { loadingModules } from '../report/classify';
 import { HEARTBEAT_MS, nsToMs } from './shared';
 import type { OpenStall, SampleResult } from './watched';
 
@@ -59,9 +60,13 @@ export function applySample(stall: OpenStall, result: SampleResult, timing: Samp
   // The first stack caught the thread outside the app's code (in Node's own tick processing,
   // between two callbacks of one long turn), or at a function's entry rather than a statement: a
   // later one inside the app's code, at a statement, names the line instead. The first stack stays
-  // in the samples: where that part of the stall went.
+  // in the samples: where that part of the stall went. With no app frame, a package's site (see
+  // siteOf) replaces a first stack of Node's frames alone, or one still loading the package's
+  // modules: tsc runs its whole compile inside the require() of its _tsc.js, and the first
+  // capture can land while that file is still being compiled.
   const better = stall.site === null || !isAppFrame(stall.site, rules) || (stall.siteAtEntry === true && !atEntry);
-  if (site !== null && isAppFrame(site, rules) && better) {
+  const betterPackageSite = stall.site === null || (loadingModules(stall.site, stall.stack) && !loadingModules(site, stack));
+  if (site !== null && (isAppFrame(site, rules) ? better : betterPackageSite)) {
     stall.samples.unshift({ atMs: Math.round(stall.detectedAfterMs), stack: stall.stack });
     stall.site = site;
     stall.stack = stack;

@@ -92,8 +92,12 @@ export interface WatchdogData {
   noWarnings: boolean;
   /** The app worker threads' registry (see REGISTRY_KEY). */
   registry: SharedArrayBuffer;
-  /** The main thread's `process.argv[1]`: the app's entry file, which advice never has a worker require. */
-  entry?: string;
+  /**
+   * The main module as Node was given it (`process.argv[1]`), absent without one: advice never has
+   * a worker require it, and when it is inside node_modules its package owns the stalls no app
+   * frame is in (src/stack/main-package.ts).
+   */
+  mainModule?: string;
 }
 
 /** Main thread -> watchdog. */

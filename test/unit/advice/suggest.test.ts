@@ -115,6 +115,19 @@ describe('CPU, JSON, regex, microtasks, dependency advice', () => {
     expect(text).toContain('`const pdf = render(doc);`');
   });
 
+  it("dependency with no app frame: the program's own package, or the package that ran its own callback", () => {
+    const tsc = { file: '/x/node_modules/typescript/lib/_tsc.js', line: 608, column: 3, function: 'lastOrUndefined' };
+    const own = suggest(site({ ...tsc, kind: 'dependency', package: 'typescript', packageRole: 'main-module', stack: [tsc] }), sources({}));
+    expect(own).toContain('inside typescript, the program this process runs');
+    expect(own).toContain('None of the stack is your code');
+    expect(own).not.toContain('callback Node called');
+    const leaf = { file: '/srv/app/node_modules/search/index.js', line: 3, column: 1, function: 'score' };
+    const route = { file: '/srv/app/node_modules/router/index.js', line: 10, column: 5, function: 'handle' };
+    const outer = suggest(site({ ...route, kind: 'dependency', package: 'router', packageRole: 'outermost', stack: [leaf, route] }), sources({}));
+    expect(outer).toContain('No file of yours was on the stack: router ran this from a callback of its own');
+    expect(outer).toContain('the time went inside search (top frame: score (search/index.js:3))');
+  });
+
   it('Atomics.wait on the main thread -> Atomics.waitAsync', () => {
     const text = suggest(site({ file: APP, line: 1 }), sources({ [APP]: 'Atomics.wait(flags, 0, 0, 500);' }));
     expect(text).toContain('(await Atomics.waitAsync(flags, 0, 0, 500).value);');

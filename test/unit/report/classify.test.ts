@@ -38,6 +38,11 @@ describe('classifyStall', () => {
     expect(classifyStall({ api: null, site: null, stack: [] }, lines('x'))).toBe('unknown');
   });
 
+  it("dependency when the site is a package's (no app frame), even under one of Node's frames", () => {
+    const site: Frame = { ...frame(4907, 'getNodeSystem', '/x/node_modules/typescript/lib/_tsc.js'), package: 'typescript', packageRole: 'main-module' };
+    expect(classifyStall({ api: null, site, stack: [frame(385, 'get', 'node:fs'), site] }, lines('x'))).toBe('dependency');
+  });
+
   it('fromMicrotaskQueue', () => {
     expect(fromMicrotaskQueue([frame(1)])).toBe(true);
     expect(fromMicrotaskQueue([frame(1), ...timerBottom])).toBe(false);
