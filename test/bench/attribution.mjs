@@ -59,6 +59,15 @@ const scenarios = [
   // No build step: tsx transforms in memory, and only the main thread holds the map.
   { name: 'TypeScript without a build (tsx)', ...fixture('ts-nobuild/orders.ts'), nodeArgs: ['--import', 'tsx'] },
   { name: 'ESM named import of pbkdf2Sync', ...fixture('sync-esm.mjs', { api: 'crypto.pbkdf2Sync' }) },
+  // Native calls that are not *Sync APIs: a capture lands only after they return.
+  { name: 'structuredClone of a big object', ...fixture('native-structured-clone.js', { api: 'structuredClone' }) },
+  { name: 'Buffer#toString base64 of 120 MB', ...fixture('native-base64.js', { api: 'Buffer#toString' }) },
+  // Many short sync calls, none slow by itself.
+  { name: 'a loop of short readFileSync calls', ...fixture('sync-many-short.js', { marker: 'READ LINE' }) },
+  // A dependency loaded at start-up: the require() line, as module loading.
+  { name: 'require() of a big dependency at start-up', ...fixture('phase-cjs.js', { marker: 'LOADING LINE' }) },
+  // 300 ms of CPU work, then a 150 ms sync call at the next line: the CPU line is the worst site.
+  { name: 'CPU work, then a sync call, in one callback', ...fixture('sync-split.js', { marker: 'CPU LINE' }) },
   // A worker's own loop stalls, the main thread's does not: does the tool look beyond the main thread?
   {
     name: 'CPU loop in a worker thread',
@@ -67,8 +76,8 @@ const scenarios = [
   },
 ];
 
-function blockingLine(file) {
-  return fs.readFileSync(file, 'utf8').split('\n').findIndex((line) => line.includes('BLOCKING LINE')) + 1;
+function blockingLine(file, marker = 'BLOCKING LINE') {
+  return fs.readFileSync(file, 'utf8').split('\n').findIndex((line) => line.includes(marker)) + 1;
 }
 
 function run(args, env) {
@@ -115,7 +124,7 @@ function underBlockedAt(scenario, line) {
 
 const rows = [];
 for (const scenario of scenarios) {
-  const line = blockingLine(scenario.source);
+  const line = blockingLine(scenario.source, scenario.marker);
   const loopwatch = underLoopwatch(scenario, line);
   const blockedAt = underBlockedAt(scenario, line);
   rows.push({ scenario, line, loopwatch, blockedAt });
