@@ -75,3 +75,10 @@ export function noStackReasons(unattributed: { reasons: Record<string, number> }
   if (entries.length === 0) return 'stack capture rate-limited, unavailable, or the stall ended first';
   return entries.map(([reason, count]) => `${count} ${reason}`).join('; ');
 }
+
+/** ` · in 3 processes`, for a site of a merged report (src/cli/merge.ts); nothing otherwise. */
+export function inProcesses(site: { processes?: Record<string, number> }): string {
+  if (site.processes === undefined) return '';
+  const count = Object.keys(site.processes).length;
+  return ` · in ${count} process${count === 1 ? '' : 'es'}`;
+}

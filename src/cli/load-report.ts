@@ -15,8 +15,15 @@ import { REPORT_SCHEMA, type Report } from '../report/report';
 import { UsageError } from './usage-error';
 
 /** The report's types as the watchdog writes them, minus what renderers never read. */
-export type SiteView = Omit<SiteRecord, 'threadId'> & { suggestion: string };
-export type StallView = Pick<StallRecord, 'at' | 'durationMs' | 'site' | 'api' | 'apiCallMs' | 'kind' | 'phase' | 'stack' | 'samples' | 'ongoing' | 'noStackReason'>;
+export type SiteView = SiteRecord & {
+  suggestion: string;
+  /** In a merged report (merge.ts): stalls at this site per contributing process, keyed `<pid>@<file>`. */
+  processes?: Record<string, number>;
+};
+export type StallView = Pick<StallRecord, 'at' | 'durationMs' | 'threadId' | 'site' | 'api' | 'apiCallMs' | 'kind' | 'phase' | 'stack' | 'samples' | 'ongoing' | 'noStackReason'> & {
+  /** In a merged report: the process the stall happened in. */
+  pid?: number;
+};
 export type SyncApiStats = ApiCounter;
 
 export interface FloatingView extends Frame {
@@ -39,7 +46,22 @@ export type ReportView = Pick<Report, 'pid' | 'startedAt' | 'writtenAt' | 'reaso
   syncApis: Record<string, SyncApiStats>;
   floating: FloatingView[];
   rejections: RejectionView[];
+  /** Present when the report merges several (merge.ts): the processes that contributed. */
+  merged?: { processes: ProcessView[] };
 };
+
+/** One process that contributed to a merged report. */
+export interface ProcessView {
+  /** `<pid>@<file>`: pids repeat across hosts and containers, the report's file tells them apart. */
+  label: string;
+  pid: number;
+  file: string;
+  node: string;
+  startedAt: string;
+  mode: string;
+  stalls: number;
+  totalBlockedMs: number;
+}
 
 export function loadReport(file: string): ReportView {
   let text: string;
@@ -85,18 +107,37 @@ export function normalizeReport(raw: unknown, file = 'the report'): ReportView {
       totalMs: num(record(r.unattributed).totalMs),
       maxMs: num(record(r.unattributed).maxMs),
       // Reports from before reasons were counted have none.
-      reasons: Object.fromEntries(Object.entries(record(record(r.unattributed).reasons)).map(([reason, count]) => [reason, num(count)])),
+      reasons: counts(record(r.unattributed).reasons),
     },
     stalls: list(r.stalls).map((stall) => normalizeStall(record(stall))),
     syncApis: normalizeSyncApis(record(r.syncApis)),
     floating: list(promises.floating).map((item) => ({ ...frame(record(item)), count: num(record(item).count) || 1 })),
     rejections: list(promises.unhandledRejections).map((item) => normalizeRejection(record(item))),
+    ...(Array.isArray(record(r.merged).processes) ? { merged: { processes: list(record(r.merged).processes).map((p) => normalizeProcess(record(p))) } } : {}),
   };
+}
+
+function normalizeProcess(p: Record<string, unknown>): ProcessView {
+  return {
+    label: str(p.label) || `${num(p.pid)}@${str(p.file)}`,
+    pid: num(p.pid),
+    file: str(p.file),
+    node: str(p.node),
+    startedAt: str(p.startedAt),
+    mode: str(p.mode),
+    stalls: num(p.stalls),
+    totalBlockedMs: num(p.totalBlockedMs),
+  };
+}
+
+function counts(value: unknown): Record<string, number> {
+  return Object.fromEntries(Object.entries(record(value)).map(([key, count]) => [key, num(count)]));
 }
 
 function normalizeSite(s: Record<string, unknown>): SiteView {
   const site = {
     ...frame(s),
+    threadId: num(s.threadId),
     api: typeof s.api === 'string' ? s.api : null,
     kind: kind(s.kind),
     phase: phase(s.phase),
@@ -106,13 +147,15 @@ function normalizeSite(s: Record<string, unknown>): SiteView {
     stack: list(s.stack).map((f) => frame(record(f))),
   };
   // Reports from before advice existed: compute it here, from the same sources.
-  return { ...site, suggestion: typeof s.suggestion === 'string' ? s.suggestion : suggest(site, diskSources) };
+  const suggestion = typeof s.suggestion === 'string' ? s.suggestion : suggest(site, diskSources);
+  return { ...site, suggestion, ...(s.processes !== undefined ? { processes: counts(s.processes) } : {}) };
 }
 
 function normalizeStall(s: Record<string, unknown>): StallView {
   return {
     at: str(s.at),
     durationMs: num(s.durationMs),
+    threadId: num(s.threadId),
     site: s.site !== null && typeof s.site === 'object' ? frame(record(s.site)) : null,
     api: typeof s.api === 'string' ? s.api : null,
     ...(typeof s.apiCallMs === 'number' ? { apiCallMs: s.apiCallMs } : {}),
@@ -122,6 +165,7 @@ function normalizeStall(s: Record<string, unknown>): StallView {
     samples: list(s.samples).map((sample) => ({ atMs: num(record(sample).atMs), stack: list(record(sample).stack).map((f) => frame(record(f))) })),
     ...(s.ongoing === true ? { ongoing: true } : {}),
     ...(typeof s.noStackReason === 'string' ? { noStackReason: s.noStackReason } : {}),
+    ...(typeof s.pid === 'number' ? { pid: s.pid } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
  * The `loopwatch` command:
  *
  *     loopwatch report loopwatch.json [--html report.html] [--top 10]
+ *     loopwatch report a.json b.json reports/ [--merged-json merged.json]
  *     loopwatch run -- node app.js
  *     loopwatch demo
  *
@@ -16,6 +17,8 @@ import { demoCommand } from './demo';
 
 const USAGE = `usage:
   loopwatch report <report.json> [--html <out.html>] [--top <n>]   summarize a JSON report
+  loopwatch report <a.json> <b.json> <dir>... [--merged-json <out.json>]
+                                                                   merge the reports of several processes
   loopwatch run [--html <out.html>] -- <command...>                 run a Node command under loopwatch, then summarize
   loopwatch demo [--html <out.html>] [--seconds <n>]                a built-in service that blocks in several ways`;
 

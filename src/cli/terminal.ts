@@ -3,8 +3,8 @@
  * line from disk with a line of context, and the advice. Plain text when not on a terminal.
  */
 import type { Paint } from './colors';
-import { adviceParts, displayPath, excerpt, location, ms, noStackReasons } from './format';
-import type { ReportView, SiteView } from './load-report';
+import { adviceParts, displayPath, excerpt, inProcesses, location, ms, noStackReasons } from './format';
+import type { ProcessView, ReportView, SiteView } from './load-report';
 import { suggestFloating } from '../advice/suggest';
 import { diskSources } from '../stack/source';
 
@@ -20,7 +20,8 @@ export interface TerminalOptions {
 export function renderTerminal(report: ReportView, options: TerminalOptions): string {
   const { paint: p } = options;
   const out: string[] = [];
-  out.push(p.bold(`loopwatch report`) + p.dim(`  pid ${report.pid} · node ${report.node} · ${report.mode} mode · threshold ${report.thresholdMs} ms · written at ${report.reason}`));
+  if (report.merged !== undefined) out.push(...renderProcesses(report.merged.processes, options));
+  else out.push(p.bold(`loopwatch report`) + p.dim(`  pid ${report.pid} · node ${report.node} · ${report.mode} mode · threshold ${report.thresholdMs} ms · written at ${report.reason}`));
   const { stalls, totalBlockedMs, maxStallMs } = report.summary;
   if (stalls === 0) {
     out.push(p.green('No stalls: the event loop was never blocked for longer than the threshold.'));
@@ -54,7 +55,7 @@ function renderSite(site: SiteView, rank: number, report: ReportView, options: T
   out.push(`${p.bold(`#${rank}`)} ${p.bold(location(site, cwd))}${fn}  ${p.red(ms(site.totalMs))}${share} blocked`);
   const api = site.api !== null ? ` · ${p.yellow(site.api)}` : '';
   const phase = site.phase === 'startup' ? ' · during start-up' : '';
-  out.push(p.dim(`   ${site.count} stall${site.count === 1 ? '' : 's'} · max ${ms(site.maxMs)} · kind ${site.kind}${phase}`) + api);
+  out.push(p.dim(`   ${site.count} stall${site.count === 1 ? '' : 's'} · max ${ms(site.maxMs)} · kind ${site.kind}${phase}${inProcesses(site)}`) + api);
   const source = excerpt(site, 1);
   if (source !== null) {
     const numberWidth = String(source.lines[source.lines.length - 1]!.number).length;
@@ -66,6 +67,17 @@ function renderSite(site: SiteView, rank: number, report: ReportView, options: T
     out.push(p.dim(`   (source not readable: ${displayPath(site.file, cwd)})`));
   }
   out.push(...renderAdvice(site.suggestion, options));
+  return out;
+}
+
+/** The header of a merged report: which processes contributed, worst first. */
+function renderProcesses(processes: readonly ProcessView[], options: TerminalOptions): string[] {
+  const { paint: p, cwd } = options;
+  const out = [p.bold('loopwatch report') + p.dim(`  merged from ${processes.length} report${processes.length === 1 ? '' : 's'} (pids ${processes.map((proc) => proc.pid).join(', ')})`)];
+  for (const proc of [...processes].sort((a, b) => b.totalBlockedMs - a.totalBlockedMs)) {
+    const stalls = `${proc.stalls} stall${proc.stalls === 1 ? '' : 's'}, ${ms(proc.totalBlockedMs)}`;
+    out.push(p.dim(`   pid ${proc.pid} · ${displayPath(proc.file, cwd)} · node ${proc.node} · ${proc.mode} mode · started ${proc.startedAt} · `) + stalls);
+  }
   return out;
 }
 

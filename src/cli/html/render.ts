@@ -9,7 +9,7 @@ import { STYLE } from './style';
 import { SCRIPT } from './script';
 import { kindColor } from './kinds';
 import { renderLegend, renderTimeline, siteIndexer } from './timeline';
-import { adviceParts, displayPath, excerpt, frameClass, location, ms, noStackReasons, stallsAt } from '../format';
+import { adviceParts, displayPath, excerpt, frameClass, inProcesses, location, ms, noStackReasons, stallsAt } from '../format';
 import type { ReportView, SiteView, StallView } from '../load-report';
 import type { Frame } from '../../stack/frames';
 import { suggestFloating } from '../../advice/suggest';
@@ -21,10 +21,11 @@ export interface HtmlOptions {
 
 export function renderHtml(report: ReportView, options: HtmlOptions): string {
   const { cwd } = options;
-  const title = `loopwatch report · pid ${report.pid}`;
+  const title = report.merged !== undefined ? `loopwatch report · ${report.merged.processes.length} processes` : `loopwatch report · pid ${report.pid}`;
   const body = [
     header(report),
     cards(report),
+    processesSection(report, cwd),
     timelineSection(report, cwd),
     sitesTable(report, cwd),
     report.sites.map((site, i) => siteDetail(site, i + 1, report, cwd)).join(''),
@@ -52,7 +53,11 @@ ${body}
 }
 
 function header(report: ReportView): string {
-  const meta = [`pid ${report.pid}`, `node ${report.node}`, `${report.mode} mode`, `threshold ${report.thresholdMs} ms`, `started ${report.startedAt}`, `written at ${report.reason}`];
+  const processes = report.merged?.processes;
+  const meta =
+    processes !== undefined
+      ? [`merged from ${processes.length} report${processes.length === 1 ? '' : 's'} (pids ${processes.map((proc) => proc.pid).join(', ')})`, `threshold ${report.thresholdMs} ms`, `first started ${report.startedAt}`]
+      : [`pid ${report.pid}`, `node ${report.node}`, `${report.mode} mode`, `threshold ${report.thresholdMs} ms`, `started ${report.startedAt}`, `written at ${report.reason}`];
   return `<header class="top"><h1><span class="logo">◉</span> loopwatch report</h1><span class="meta">${meta.map(esc).join(' · ')}</span></header>`;
 }
 
@@ -69,6 +74,19 @@ function cards(report: ReportView): string {
   if (report.unattributed.count > 0) items.push(card('Without a stack', String(report.unattributed.count)));
   const unavailable = !report.stacks ? `<p class="note">Stacks unavailable${report.stacksUnavailable ? ` (${esc(report.stacksUnavailable)})` : ''}: stalls are timed but not located.</p>` : '';
   return `<section class="cards">${items.join('')}</section>${unavailable}`;
+}
+
+/** A merged report's contributing processes, worst first. */
+function processesSection(report: ReportView, cwd: string): string {
+  if (report.merged === undefined) return '';
+  const rows = [...report.merged.processes]
+    .sort((a, b) => b.totalBlockedMs - a.totalBlockedMs)
+    .map(
+      (proc) =>
+        `<tr><td class="num">${proc.pid}</td><td class="loc">${esc(displayPath(proc.file, cwd))}</td><td>${esc(proc.node)}</td><td>${esc(proc.startedAt)}</td><td>${esc(proc.mode)}</td><td class="num">${proc.stalls}</td><td class="num">${esc(ms(proc.totalBlockedMs))}</td></tr>`,
+    );
+  return `<h2>Processes <small>the reports merged here</small></h2>
+<div class="panel"><table id="processes"><thead><tr><th class="num">pid</th><th>Report</th><th>Node</th><th>Started</th><th>Mode</th><th class="num">Stalls</th><th class="num">Blocked</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 function timelineSection(report: ReportView, cwd: string): string {
@@ -117,7 +135,7 @@ function siteDetail(site: SiteView, rank: number, report: ReportView, cwd: strin
   const stalls = stallsAt(report.stalls, site);
   return `<section class="site" id="site-${rank}">
 <header><span class="rank">#${rank}</span><span class="loc">${esc(location(site, cwd))}</span><span class="fn">${esc(site.function)}</span>${kindBadge(site.kind)}${phaseBadge(site)}${site.api !== null ? `<span class="api">${esc(site.api)}</span>` : ''}
-<span class="stats">${site.count} stall${site.count === 1 ? '' : 's'} · ${esc(ms(site.totalMs))} total · max ${esc(ms(site.maxMs))}</span></header>
+<span class="stats"${processTitle(site)}>${site.count} stall${site.count === 1 ? '' : 's'} · ${esc(ms(site.totalMs))} total · max ${esc(ms(site.maxMs))}${esc(inProcesses(site))}</span></header>
 <div class="body">
 ${sourceBlock(site, cwd)}
 ${adviceBlock(site.suggestion)}
@@ -127,6 +145,12 @@ ${samplesBlock(stalls[0], cwd)}
 </div>
 </div>
 </section>`;
+}
+
+/** Hovering a merged site's numbers shows the stalls per process. */
+function processTitle(site: SiteView): string {
+  if (site.processes === undefined) return '';
+  return ` title="${esc(Object.entries(site.processes).map(([label, count]) => `${label}: ${count}`).join('\n'))}"`;
 }
 
 function sourceBlock(frame: Frame, cwd: string): string {

@@ -117,7 +117,7 @@ describe('usage errors: one line, exit code 2', () => {
 
   it.each([
     [['frobnicate'], /unknown command "frobnicate"/],
-    [['report'], /exactly one report file/],
+    [['report'], /needs a report file or a directory of them/],
     [['report', '/nonexistent/report.json'], /cannot read \/nonexistent\/report\.json: ENOENT/],
     [['report', path.join(FIXTURES, 'package.json')], /is not a loopwatch report/],
     [['report', 'x.json', '--colour'], /unknown option --colour/],
