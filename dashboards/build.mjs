@@ -83,8 +83,11 @@ panel('table', 'loopwatch versions', 'Which loopwatch version and mode each proc
   [{ expr: `loopwatch_info${sel()}`, instant: true, format: 'table', legendFormat: '__auto' }], { h: 5, w: 16, x: 0, y },
   { transformations: [{ id: 'organize', options: { excludeByName: { Time: true, Value: true, __name__: true } } }], fieldConfig: { defaults: {}, overrides: [] }, options: { showHeader: true } });
 panel('stat', 'Stalls folded into site="other"', 'Non-zero: more distinct sites than LOOPWATCH_METRICS_MAX_SITES; raise it or fix the top sites first.',
-  [{ expr: `sum(increase(loopwatch_sites_overflow_total${sel()}[$__range]))`, instant: true, legendFormat: 'overflow' }], { h: 5, w: 8, x: 16, y },
+  [{ expr: `sum(increase(loopwatch_sites_overflow_total${sel()}[$__range]))`, instant: true, legendFormat: 'overflow' }], { h: 5, w: 4, x: 16, y },
   { fieldConfig: { defaults: { unit: 'short', thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }, { color: 'orange', value: 1 }] } }, overrides: [] }, options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'none' } });
+panel('stat', 'Ignored stalls', 'Stalls at sites LOOPWATCH_IGNORE_SITES names: accepted blockers, counted in no other stall panel.',
+  [{ expr: `sum(increase(loopwatch_eventloop_ignored_stalls_total${sel()}[$__range]))`, instant: true, legendFormat: 'ignored' }], { h: 5, w: 4, x: 20, y },
+  { fieldConfig: { defaults: { unit: 'short', thresholds: { mode: 'absolute', steps: [{ color: 'text', value: null }] } }, overrides: [] }, options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'none' } });
 
 const variable = (name, label, query) => ({
   name, label, type: 'query', datasource: ds,

@@ -4,6 +4,7 @@
  */
 import { probeReportTarget } from './report/target';
 import { DEFAULTS, expandPath, type Options } from './options';
+import { parseSiteRule } from './stack/site-rules';
 import { warn } from './warn';
 import { chooseCapture } from './capture/choose';
 import { startWatchdog, type Watchdog } from './watchdog/main';
@@ -171,6 +172,10 @@ function validate(options: Options): Options {
   }
   if (!Number.isInteger(options.metricsMaxSites) || options.metricsMaxSites < 1) {
     throw new TypeError('loopwatch: options.metricsMaxSites must be a positive integer');
+  }
+  const ignoreSites: unknown = options.ignoreSites;
+  if (!Array.isArray(ignoreSites) || !ignoreSites.every((entry) => typeof entry === 'string' && parseSiteRule(entry, process.cwd(), true) !== null)) {
+    throw new TypeError('loopwatch: options.ignoreSites must be an array of file, folder or glob entries, each with an optional :line (see LOOPWATCH_IGNORE_SITES)');
   }
   return options;
 }

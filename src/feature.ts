@@ -21,6 +21,12 @@ export interface StallEvent {
   threadId: number;
   /** Start-up or runtime (phase.ts). */
   phase: Phase;
+  /**
+   * Its site is in LOOPWATCH_IGNORE_SITES: counted as ignored (loopwatch_eventloop_ignored_stalls_total)
+   * and nowhere else. One channel with a flag, so a listener that forgets it over-counts rather
+   * than misses a kind of stall.
+   */
+  ignored?: true;
 }
 
 /** A synchronous call that took long enough to matter, reported with its exact duration. */

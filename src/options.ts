@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { WarningCode } from './codes';
+import { parseSiteRule } from './stack/site-rules';
 
 export type Mode = 'off' | 'production' | 'debug';
 export type LogFormat = 'text' | 'json';
@@ -68,10 +69,18 @@ export interface Options {
   floatingSample: number;
   /**
    * `LOOPWATCH_FLOATING_IGNORE`: comma-separated intentional fire-and-forget sites, each a file or
-   * folder (relative to the working directory, or a path tail) with an optional `:line`.
+   * folder (relative to the working directory, or a path tail) or a `*`/`**` glob, with an optional `:line`.
    * @default []
    */
   floatingIgnore: string[];
+  /**
+   * `LOOPWATCH_IGNORE_SITES`: comma-separated accepted blockers, in the format of
+   * `LOOPWATCH_FLOATING_IGNORE`, each optionally prefixed `startup:` or `runtime:`. A stall at one
+   * is counted in the report's `ignored` section and `loopwatch_eventloop_ignored_stalls_total`
+   * only: no log line, no site, no stall metrics. Entries that cannot be used are skipped.
+   * @default []
+   */
+  ignoreSites: string[];
   /**
    * `LOOPWATCH_STALL_CONTEXT`: in debug mode, also name the async callback each stall ran in and
    * where it was scheduled (async_hooks with a stack per resource: costly). Ignored outside debug mode.
@@ -104,6 +113,7 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   floating: false,
   floatingSample: 100,
   floatingIgnore: [],
+  ignoreSites: [],
   stallContext: false,
 });
 
@@ -197,7 +207,22 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
   // Setting a sample rate turns detection on; a rejected value is no setting at all.
   const floatingSampleSet = raw('LOOPWATCH_FLOATING_SAMPLE') !== undefined && warnings.length === warningsBeforeSample;
   const floating = flag('LOOPWATCH_FLOATING', mode === 'debug' || floatingSampleSet);
-  const floatingIgnore = list('LOOPWATCH_FLOATING_IGNORE', validIgnoreEntry, 'a comma-separated list of file or folder paths, each with an optional :line', DEFAULTS.floatingIgnore);
+  const floatingIgnore = list('LOOPWATCH_FLOATING_IGNORE', (entry) => validIgnoreEntry(entry, false), 'a comma-separated list of file or folder paths, each with an optional :line', DEFAULTS.floatingIgnore);
+
+  // Entry by entry: one mistyped entry must not bring back every blocker the others silence.
+  const ignoreSitesValue = raw('LOOPWATCH_IGNORE_SITES') ?? '';
+  const ignoreEntries = ignoreSitesValue
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const ignoreSites = ignoreEntries.filter((entry) => validIgnoreEntry(entry, true));
+  const skipped = ignoreEntries.filter((entry) => !ignoreSites.includes(entry));
+  if (skipped.length > 0) {
+    warnings.push({
+      code: 'LOOPWATCH_BAD_ENV',
+      message: `LOOPWATCH_IGNORE_SITES=${JSON.stringify(truncate(ignoreSitesValue))}: skipping ${skipped.map((entry) => JSON.stringify(truncate(entry))).join(', ')}, not a file, folder or glob with an optional :line; ${ignoreSites.length} other entr${ignoreSites.length === 1 ? 'y applies' : 'ies apply'}`,
+    });
+  }
 
   const options: Options = {
     mode,
@@ -226,16 +251,16 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     floating,
     floatingSample,
     floatingIgnore,
+    ignoreSites,
     stallContext: flag('LOOPWATCH_STALL_CONTEXT', DEFAULTS.stallContext),
   };
   return { options, warnings };
 }
 
-/** `path`, `path:line` (line >= 1); `:12` names no file. */
-function validIgnoreEntry(entry: string): boolean {
-  const match = /^(.*):(\d+)$/.exec(entry);
-  if (match === null) return !entry.startsWith(':');
-  return match[1]!.trim() !== '' && Number(match[2]) >= 1;
+/** `path`, `path:line` (line >= 1), globs (src/stack/site-rules.ts); `:12` names no file. */
+function validIgnoreEntry(entry: string, phases: boolean): boolean {
+  // Validity does not depend on the directory: any will do.
+  return parseSiteRule(entry, process.cwd(), phases) !== null;
 }
 
 /** Replaces `{pid}` so children that inherit the environment do not overwrite each other's report. */

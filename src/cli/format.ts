@@ -82,3 +82,12 @@ export function inProcesses(site: { processes?: Record<string, number> }): strin
   const count = Object.keys(site.processes).length;
   return ` · in ${count} process${count === 1 ? '' : 'es'}`;
 }
+
+/** `3 stalls at ignored sites (LOOPWATCH_IGNORE_SITES, 1.20 s): src/migrate.js:12 ×2, a.js:1 ×1`; null when there were none. */
+export function ignoredNote(ignored: { count: number; totalMs: number; bySite: Record<string, number> }): string | null {
+  if (ignored.count === 0) return null;
+  const sites = Object.entries(ignored.bySite).sort((a, b) => b[1] - a[1]);
+  const shown = sites.slice(0, 3).map(([site, count]) => `${site} ×${count}`);
+  const more = sites.length > 3 ? ` and ${sites.length - 3} more` : '';
+  return `${ignored.count} stall${ignored.count === 1 ? '' : 's'} at ignored sites (LOOPWATCH_IGNORE_SITES, ${ms(ignored.totalMs)}): ${shown.join(', ')}${more}`;
+}

@@ -38,7 +38,7 @@ export interface RejectionView {
 }
 
 /** The report as the renderers read it: the writer's own types (report.ts), its feature sections normalized. */
-export type ReportView = Pick<Report, 'pid' | 'startedAt' | 'writtenAt' | 'reason' | 'thresholdMs' | 'node' | 'stacks' | 'stacksUnavailable' | 'summary' | 'overflow' | 'unattributed'> & {
+export type ReportView = Pick<Report, 'pid' | 'startedAt' | 'writtenAt' | 'reason' | 'thresholdMs' | 'node' | 'stacks' | 'stacksUnavailable' | 'summary' | 'overflow' | 'unattributed' | 'ignored'> & {
   /** A string, not `Mode`: a report from a newer version may name a mode this one does not know. */
   mode: string;
   sites: SiteView[];
@@ -110,6 +110,12 @@ export function normalizeReport(raw: unknown, file = 'the report'): ReportView {
       reasons: counts(record(r.unattributed).reasons),
     },
     stalls: list(r.stalls).map((stall) => normalizeStall(record(stall))),
+    // Reports from before LOOPWATCH_IGNORE_SITES have no `ignored`: none were.
+    ignored: {
+      count: num(record(r.ignored).count),
+      totalMs: num(record(r.ignored).totalMs),
+      bySite: Object.fromEntries(Object.entries(record(record(r.ignored).bySite)).map(([site, count]) => [site, num(count)])),
+    },
     syncApis: normalizeSyncApis(record(r.syncApis)),
     floating: list(promises.floating).map((item) => ({ ...frame(record(item)), count: num(record(item).count) || 1 })),
     rejections: list(promises.unhandledRejections).map((item) => normalizeRejection(record(item))),

@@ -58,6 +58,11 @@ export function mergeReports(inputs: readonly MergeInput[], maxStalls?: number):
       totalMs: round(sum(reports, (report) => report.overflow.totalMs)),
       maxMs: Math.max(...reports.map((report) => report.overflow.maxMs)),
     },
+    ignored: {
+      count: sum(reports, (report) => report.ignored.count),
+      totalMs: round(sum(reports, (report) => report.ignored.totalMs)),
+      bySite: sumCounts(reports.map((report) => report.ignored.bySite)),
+    },
     unattributed: {
       count: sum(reports, (report) => report.unattributed.count),
       totalMs: round(sum(reports, (report) => report.unattributed.totalMs)),

@@ -3,7 +3,7 @@
  * line from disk with a line of context, and the advice. Plain text when not on a terminal.
  */
 import type { Paint } from './colors';
-import { adviceParts, displayPath, excerpt, inProcesses, location, ms, noStackReasons } from './format';
+import { adviceParts, displayPath, excerpt, ignoredNote, inProcesses, location, ms, noStackReasons } from './format';
 import type { ProcessView, ReportView, SiteView } from './load-report';
 import { suggestFloating } from '../advice/suggest';
 import { diskSources } from '../stack/source';
@@ -42,6 +42,8 @@ export function renderTerminal(report: ReportView, options: TerminalOptions): st
   if (report.unattributed.count > 0) {
     out.push(p.dim(`${report.unattributed.count} stall${report.unattributed.count === 1 ? '' : 's'} without a stack (${ms(report.unattributed.totalMs)}, longest ${ms(report.unattributed.maxMs)}): ${noStackReasons(report.unattributed)}.`));
   }
+  const ignored = ignoredNote(report.ignored);
+  if (ignored !== null) out.push(p.dim(`${ignored}.`));
   out.push(...renderSyncApis(report, p));
   out.push(...renderPromises(report, options));
   return out.join('\n') + '\n';

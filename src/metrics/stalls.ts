@@ -56,9 +56,18 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
     help: 'Stalls whose site was folded into site="other" because LOOPWATCH_METRICS_MAX_SITES was reached',
     registers: [],
   });
+  const ignored = new Counter({
+    name: 'loopwatch_eventloop_ignored_stalls_total',
+    help: 'Stalls at sites LOOPWATCH_IGNORE_SITES names, counted in no other stall family',
+    registers: [],
+  });
   return {
-    metrics: [stalls, duration, blocked, longest, overflow],
+    metrics: [stalls, duration, blocked, longest, overflow, ignored],
     record(stall) {
+      if (stall.ignored === true) {
+        ignored.inc(noLabels());
+        return;
+      }
       const seconds = stall.durationMs / 1000;
       const { site, overflow: overflowed } = sites.label(stall.site);
       const labels = labelsOf({ site, thread: threadLabel(stall.threadId), phase: stall.phase });

@@ -34,6 +34,8 @@ export const startOtelMetrics: Feature = (context) => {
 
   context.onStall((stall) => {
     check();
+    // An accepted blocker (LOOPWATCH_IGNORE_SITES): counted in the report and in Prometheus only.
+    if (stall.ignored === true) return;
     const duration = totals.add(stall);
     if (exporter) exporter.record(duration);
     else totals.keepPending(duration);

@@ -11,7 +11,8 @@ import { shortLocation, type AttributionRules } from '../stack/attribution';
 import { AgentLog, type LogFields } from '../log';
 import { observeRejections } from './rejections';
 import { startFloatingDetector, type FloatingDetector } from './floating';
-import { createSiteTable, parseIgnoreRule, siteOf, type IgnoreRule } from './sites';
+import { createSiteTable, siteOf } from './sites';
+import { parseSiteRules } from '../stack/site-rules';
 import { createRejectionTable, type RejectionEntry } from './rejection-table';
 import { trackCallbackContexts, type StallContextTracker } from './stall-context';
 import { siteOf as stackSiteOf } from '../stack/attribution';
@@ -29,7 +30,8 @@ export const startPromises: Feature = (context) => {
   // On the main thread: promise findings happen in process.emit and FinalizationRegistry callbacks,
   // never while the loop is blocked.
   const log = new AgentLog(options.log, options.logFormat, options.logLinesPerMinute, (message) => context.warn('LOOPWATCH_LOG_UNWRITABLE', message), 'promise');
-  const ignore = options.floatingIgnore.map(parseIgnoreRule).filter((rule): rule is IgnoreRule => rule !== null);
+  // Entries options.ts could not use were dropped there, with a warning.
+  const ignore = parseSiteRules(options.floatingIgnore, cwd, false).rules;
   const floatingSites = createSiteTable(rules, ignore, cwd);
   const rejections = createRejectionTable();
   let detector: FloatingDetector | null = null;
@@ -127,6 +129,8 @@ export const startPromises: Feature = (context) => {
       contexts = trackCallbackContexts(options.thresholdMs / 2);
       const tracker = contexts;
       context.onStall((stall) => {
+        // LOOPWATCH_IGNORE_SITES: no line of any kind for an accepted blocker.
+        if (stall.ignored === true) return;
         const found = tracker.find(stall.durationMs, 10_000);
         if (found === null) return;
         const scheduledAt = stackSiteOf(found.scheduledAt.map(mapFrame), rules);

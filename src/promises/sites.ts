@@ -6,17 +6,12 @@
 import * as path from 'node:path';
 import { mapFrame, type Frame } from '../stack/frames';
 import { isAppFrame, type AttributionRules } from '../stack/attribution';
+import { matchesSiteRule, type SiteRule } from '../stack/site-rules';
 
 export const MAX_FLOATING_SITES = 100;
 
 export interface FloatingSite extends Frame {
   count: number;
-}
-
-/** A `LOOPWATCH_FLOATING_IGNORE` entry: a file or folder, optionally one line of it. */
-export interface IgnoreRule {
-  path: string;
-  line: number | null;
 }
 
 export interface SiteTable {
@@ -28,7 +23,7 @@ export interface SiteTable {
   snapshot(): { sites: FloatingSite[]; overflow: number };
 }
 
-export function createSiteTable(rules: AttributionRules, ignore: readonly IgnoreRule[], cwd: string): SiteTable {
+export function createSiteTable(rules: AttributionRules, ignore: readonly SiteRule[], cwd: string): SiteTable {
   const sites = new Map<string, FloatingSite>();
   const mapped = new Map<string, Frame>();
   let overflow = 0;
@@ -44,7 +39,7 @@ export function createSiteTable(rules: AttributionRules, ignore: readonly Ignore
   return {
     add(frames) {
       const site = siteOf(frames.map(map), rules);
-      if (site === null || isIgnored(site, ignore, cwd)) return null;
+      if (site === null || matchesSiteRule(site, ignore, cwd)) return null;
       const key = `${site.file}:${site.line}:${site.column}`;
       const known = sites.get(key);
       if (known !== undefined) {
@@ -80,22 +75,4 @@ export function siteOf(frames: readonly Frame[], rules: AttributionRules): Frame
 
 function isAgent(frame: Frame, rules: AttributionRules): boolean {
   return rules.agentRoots.some((root) => frame.file.startsWith(root + path.sep));
-}
-
-/** Parses `LOOPWATCH_FLOATING_IGNORE` entries; null when one cannot be used. */
-export function parseIgnoreRule(entry: string): IgnoreRule | null {
-  const match = /^(.*):(\d+)$/.exec(entry);
-  const file = match === null ? entry : match[1]!;
-  const line = match === null ? null : Number(match[2]);
-  if (file.trim() === '' || line === 0) return null;
-  return { path: file.trim(), line };
-}
-
-export function isIgnored(site: Frame, rules: readonly IgnoreRule[], cwd: string): boolean {
-  return rules.some((rule) => {
-    if (rule.line !== null && rule.line !== site.line) return false;
-    const wanted = path.resolve(cwd, rule.path);
-    // A file (`src/jobs.ts`), a folder (`src/background`), or a path tail (`jobs.ts`).
-    return site.file === wanted || site.file.startsWith(wanted + path.sep) || site.file.endsWith(path.sep + rule.path);
-  });
 }

@@ -82,6 +82,14 @@ export interface Unattributed {
   reasons: Record<string, number>;
 }
 
+/** Stalls at a site LOOPWATCH_IGNORE_SITES names: only counted, by `file:line` relative to the working directory. */
+export interface Ignored {
+  count: number;
+  totalMs: number;
+  /** At most `maxSites` keys, like `sites`; later sites are counted under `other`. */
+  bySite: Record<string, number>;
+}
+
 /** Reasons are a handful of fixed texts plus one per sync API: this bound is never reached in practice. */
 const MAX_REASONS = 20;
 
@@ -95,6 +103,10 @@ export class StallAggregate {
   totalMs = 0;
   /** The part of the two above that began during start-up. */
   readonly startup = { stalls: 0, totalMs: 0 };
+  /** Not in any of the above: stalls at sites the user chose to ignore. */
+  readonly ignored: Ignored = { count: 0, totalMs: 0, bySite: {} };
+  /** Keys in `ignored.bySite`: counting them there would cost a walk per stall. */
+  private ignoredSites = 0;
 
   constructor(
     private readonly maxSites: number,
@@ -126,6 +138,19 @@ export class StallAggregate {
     }
     const { threadId, phase, site, api, kind, stack } = stall;
     this.addToSite({ threadId, phase, site, api, kind, stack }, stall.durationMs - elsewhereMs);
+  }
+
+  /** A stall at an ignored site, `site` as the log would show it (`src/jobs.ts:42`). */
+  addIgnored(site: string, durationMs: number): void {
+    const ignored = this.ignored;
+    ignored.count += 1;
+    ignored.totalMs += durationMs;
+    let key = site;
+    if (!Object.hasOwn(ignored.bySite, site)) {
+      if (this.ignoredSites < this.maxSites) this.ignoredSites += 1;
+      else key = 'other';
+    }
+    ignored.bySite[key] = (ignored.bySite[key] ?? 0) + 1;
   }
 
   private addToSite(stall: SiteStall, durationMs: number): void {

@@ -7,7 +7,7 @@ import { reportTarget } from './target';
 import type { CapturePath } from '../capture/choose';
 import * as fs from 'node:fs';
 import type { Mode } from '../options';
-import type { Overflow, SiteRecord, StallAggregate, StallRecord, Unattributed } from './aggregate';
+import type { Ignored, Overflow, SiteRecord, StallAggregate, StallRecord, Unattributed } from './aggregate';
 import { siteSuggestion } from '../advice/cached';
 
 export const REPORT_SCHEMA = 'loopwatch/report@1';
@@ -35,6 +35,8 @@ export interface Report {
   overflow: Overflow;
   unattributed: Unattributed;
   stalls: StallRecord[];
+  /** Stalls at sites LOOPWATCH_IGNORE_SITES names: in none of the fields above, not even `summary`. */
+  ignored: Ignored;
   [section: string]: unknown;
 }
 
@@ -99,6 +101,7 @@ export function buildReport(
     },
     // Rounded alike: a stall that lasted exactly its sync call still reads as no shorter than it.
     stalls: stalls.map((stall) => ({ ...stall, durationMs: round(stall.durationMs), ...(stall.apiCallMs !== undefined ? { apiCallMs: round(stall.apiCallMs) } : {}) })),
+    ignored: { count: aggregate.ignored.count, totalMs: round(aggregate.ignored.totalMs), bySite: { ...aggregate.ignored.bySite } },
   };
 }
 

@@ -18,6 +18,9 @@ import type { LogFields } from '../log';
 import type { WarningCode } from '../codes';
 import { phaseAt } from '../phase';
 import { resolveEntry } from '../stack/source';
+import { matchesSiteRule, parseSiteRules, type SiteRule } from '../stack/site-rules';
+import type { Frame } from '../stack/frames';
+import type { Phase } from '../phase';
 
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
@@ -50,6 +53,8 @@ export class StallRecorder {
   private sections: Record<string, unknown> = {};
   /** When the main thread said start-up was over (src/watchdog/startup-end.ts); null until then. */
   private startupEndedNs: bigint | null = null;
+  /** LOOPWATCH_IGNORE_SITES, against the directory the app started in (options.ts checked each entry). */
+  private readonly ignoreRules: SiteRule[];
   readonly report: ReportWriter;
   readonly rules: AttributionRules;
 
@@ -58,6 +63,7 @@ export class StallRecorder {
     const options = data.options;
     this.rules = parts.rules;
     this.aggregate = new StallAggregate(options.maxSites, options.maxStalls);
+    this.ignoreRules = parseSiteRules(options.ignoreSites, data.cwd, true).rules;
     const context: ReportContext = {
       pid: data.pid,
       startedAt: data.startedAt,
@@ -84,10 +90,15 @@ export class StallRecorder {
     const calls = this.recentSlowCalls.endedWithin(threadId, endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
     const phase = phaseAt(endNs - BigInt(Math.round(durationMs * 1e6)), this.startupEndedNs);
     const record = finishedRecord(threadId, stall, durationMs, calls, this.parts.rules, phase);
-    this.aggregate.add(record);
-    this.writeLine(stallLine(record, this.parts.data.cwd));
     const site = record.site ? shortLocation(record.site, this.parts.data.cwd) : null;
-    this.parts.send({ type: 'stall', durationMs: record.durationMs, site, api: record.api, kind: record.kind, threadId, phase });
+    // Matched on the final site (source-mapped, slow sync calls considered): the line the report would show.
+    const ignored = site !== null && this.isIgnored(record.site, phase);
+    if (ignored) this.aggregate.addIgnored(site, record.durationMs);
+    else {
+      this.aggregate.add(record);
+      this.writeLine(stallLine(record, this.parts.data.cwd));
+    }
+    this.parts.send({ type: 'stall', durationMs: record.durationMs, site, api: record.api, kind: record.kind, threadId, phase, ...(ignored ? { ignored: true as const } : {}) });
     this.report.schedule();
   }
 
@@ -111,13 +122,25 @@ export class StallRecorder {
   /** A hang: the report now, and a line that no rate limit swallows. */
   hang(threadId: number, stall: OpenStall, elapsedMs: number, inApi: string | null, ongoing: StallRecord | null): void {
     this.report.write('hang', ongoing);
+    // An ignored site hangs without a line (and without a stall in the report: see ongoingRecord).
+    if (this.isIgnored(stall.site, phaseAt(stall.beatNs, this.startupEndedNs))) return;
     const line = hangLine({ elapsedMs, threadId, inApi, site: stall.site, reportPath: this.parts.reportPath }, this.parts.data.cwd);
     this.parts.log.always(line.text, line.fields);
   }
 
-  /** A stall still going on, as the report shows it. */
-  ongoingRecord(threadId: number, stall: OpenStall, nowNs: bigint, inApi: string | null): StallRecord {
-    return ongoingRecord(threadId, stall, nsToMs(nowNs - stall.beatNs) - HEARTBEAT_MS, inApi, phaseAt(stall.beatNs, this.startupEndedNs));
+  /**
+   * A stall still going on, as the report shows it; null at an ignored site. Matched on the site
+   * known so far: when the stall ends, slow sync calls can still name another one (see record).
+   */
+  ongoingRecord(threadId: number, stall: OpenStall, nowNs: bigint, inApi: string | null): StallRecord | null {
+    const phase = phaseAt(stall.beatNs, this.startupEndedNs);
+    if (this.isIgnored(stall.site, phase)) return null;
+    return ongoingRecord(threadId, stall, nsToMs(nowNs - stall.beatNs) - HEARTBEAT_MS, inApi, phase);
+  }
+
+  /** Whether LOOPWATCH_IGNORE_SITES names this site (in this phase). */
+  private isIgnored(site: Frame | null, phase: Phase): boolean {
+    return site !== null && this.ignoreRules.length > 0 && matchesSiteRule(site, this.ignoreRules, this.parts.data.cwd, phase);
   }
 
   private writeLine(line: LogLine): void {

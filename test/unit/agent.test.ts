@@ -10,6 +10,8 @@ describe('start() (programmatic API)', () => {
     [{ metricsHost: '' }, /metricsHost/],
     [{ metricsMaxSites: 0 }, /metricsMaxSites/],
     [{ floatingSample: 0.5 }, /floatingSample/],
+    [{ ignoreSites: ['src/a.js', ':12'] }, /ignoreSites/],
+    [{ ignoreSites: 'src/a.js' as never }, /ignoreSites/],
   ])('throws a TypeError on misuse: %o', (options, message) => {
     expect(() => start(options)).toThrow(TypeError);
     expect(() => start(options)).toThrow(message);

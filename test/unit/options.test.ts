@@ -97,6 +97,22 @@ describe('readOptionsFromEnv', () => {
     expect(options.floatingIgnore).toEqual(['src/jobs.ts:42', 'src/background']);
   });
 
+  it('reads LOOPWATCH_IGNORE_SITES: paths, globs, :line, phase prefixes', () => {
+    const { options, warnings } = readOptionsFromEnv({ LOOPWATCH_IGNORE_SITES: ' src/migrate.js:12 , startup:node_modules/** ,, /srv/app/lib/*.js ' });
+    expect(warnings).toEqual([]);
+    expect(options.ignoreSites).toEqual(['src/migrate.js:12', 'startup:node_modules/**', '/srv/app/lib/*.js']);
+    expect(readOptionsFromEnv({}).options.ignoreSites).toEqual([]);
+  });
+
+  it('skips a bad LOOPWATCH_IGNORE_SITES entry with one coded warning, and keeps the others', () => {
+    const { options, warnings } = readOptionsFromEnv({ LOOPWATCH_IGNORE_SITES: 'src/a.js:3,:12,src/**.js,lib' });
+    expect(options.ignoreSites).toEqual(['src/a.js:3', 'lib']);
+    expect(warnings).toEqual([
+      { code: 'LOOPWATCH_BAD_ENV', message: 'LOOPWATCH_IGNORE_SITES="src/a.js:3,:12,src/**.js,lib": skipping ":12", "src/**.js", not a file, folder or glob with an optional :line; 2 other entries apply' },
+    ]);
+    expect(warnings[0]!.message).not.toContain('\n');
+  });
+
   it.each([
     ['LOOPWATCH_FLOATING', 'sometimes'],
     ['LOOPWATCH_FLOATING_IGNORE', ':42'],

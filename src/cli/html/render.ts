@@ -9,7 +9,7 @@ import { STYLE } from './style';
 import { SCRIPT } from './script';
 import { kindColor } from './kinds';
 import { renderLegend, renderTimeline, siteIndexer } from './timeline';
-import { adviceParts, displayPath, excerpt, frameClass, inProcesses, location, ms, noStackReasons, stallsAt } from '../format';
+import { adviceParts, displayPath, excerpt, frameClass, ignoredNote, inProcesses, location, ms, noStackReasons, stallsAt } from '../format';
 import type { ReportView, SiteView, StallView } from '../load-report';
 import type { Frame } from '../../stack/frames';
 import { suggestFloating } from '../../advice/suggest';
@@ -106,7 +106,9 @@ function kindBadge(kind: StallKind): string {
 }
 
 function sitesTable(report: ReportView, cwd: string): string {
-  if (report.sites.length === 0) return `<h2>Blocking sites</h2><div class="panel empty">No blocking site was located.</div>`;
+  const ignoredText = ignoredNote(report.ignored);
+  const ignored = ignoredText !== null ? `<p class="note">${esc(ignoredText)}.</p>` : '';
+  if (report.sites.length === 0) return `<h2>Blocking sites</h2><div class="panel empty">No blocking site was located.${ignored}</div>`;
   const worst = Math.max(...report.sites.map((site) => site.totalMs));
   const rows = report.sites.map((site, i) => {
     const share = worst > 0 ? (site.totalMs / worst) * 100 : 0;
@@ -128,7 +130,7 @@ function sitesTable(report: ReportView, cwd: string): string {
   return `<h2>Blocking sites <small>by total blocked time</small></h2>
 <div class="panel"><table id="sites">
 <thead><tr><th class="num">#</th><th>Site</th><th>Kind</th><th>API</th><th class="num">Stalls</th><th class="num">Total</th><th class="num">Max</th></tr></thead>
-<tbody>${rows.join('')}</tbody></table>${overflow}${unattributed}</div>`;
+<tbody>${rows.join('')}</tbody></table>${overflow}${unattributed}${ignored}</div>`;
 }
 
 function siteDetail(site: SiteView, rank: number, report: ReportView, cwd: string): string {

@@ -52,8 +52,10 @@ export function badSetting(name: string, cls: BadClass): BadSetting {
       // no server starts: the value must produce no warning at all.
       return { value: plain, warns: false, why: 'a host name, resolved only when /metrics listens' };
     case 'LOOPWATCH_FLOATING_IGNORE':
+    case 'LOOPWATCH_IGNORE_SITES':
       // "banana", "-5" and "9999..." are valid file names. An entry that names no file (":line")
-      // is the bad value this list can have; empty stays empty (documented: unset).
+      // is the bad value these lists can have; empty stays empty (documented: unset).
+      // LOOPWATCH_IGNORE_SITES skips the bad entry and keeps the others: here there are none.
       return cls === 'empty' ? { value: '', warns: false } : { value: `:${plain}`, warns: true, why: 'an entry that names no file (":...")' };
     case 'LOOPWATCH_MODE':
     case 'LOOPWATCH_THRESHOLD_MS':

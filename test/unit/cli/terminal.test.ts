@@ -37,6 +37,13 @@ describe('renderTerminal', () => {
     expect(text).toContain('(source not readable: a.js)');
   });
 
+  it('ends with one line about stalls at ignored sites (LOOPWATCH_IGNORE_SITES), none for older reports', () => {
+    const bySite = { 'src/migrate.js:12': 2, 'a.js:1': 1, 'b.js:1': 1, 'c.js:1': 3 };
+    const text = renderTerminal(report([], { ignored: { count: 7, totalMs: 1500, bySite } }), options);
+    expect(text).toContain('7 stalls at ignored sites (LOOPWATCH_IGNORE_SITES, 1.50 s): c.js:1 ×3, src/migrate.js:12 ×2, a.js:1 ×1 and 1 more.');
+    expect(renderTerminal(report([]), options)).not.toContain('ignored');
+  });
+
   it('says so plainly when there were no stalls', () => {
     const text = renderTerminal(report([], { summary: { stalls: 0, totalBlockedMs: 0, maxStallMs: 0 } }), options);
     expect(text).toContain('No stalls');

@@ -15,6 +15,22 @@ describe('stallBuckets', () => {
 });
 
 describe('createStallMetrics', () => {
+  it('counts an ignored stall (LOOPWATCH_IGNORE_SITES) in loopwatch_eventloop_ignored_stalls_total only', async () => {
+    const stalls = createStallMetrics(100, 10);
+    const registry = new Registry();
+    for (const metric of stalls.metrics) registry.registerMetric(metric);
+    const base = { api: null, kind: 'cpu' as const, threadId: 0, phase: 'runtime' as const };
+    stalls.record({ ...base, durationMs: 1000, site: 'src/migrate.js:12', ignored: true });
+    stalls.record({ ...base, durationMs: 200, site: 'src/a.ts:1' });
+    const json = await registry.getMetricsAsJSON();
+    const values = (name: string) => json.find((metric) => metric.name === name)!.values;
+    expect(values('loopwatch_eventloop_ignored_stalls_total')).toEqual([{ labels: {}, value: 1 }]);
+    expect(values('loopwatch_eventloop_stalls_total')).toEqual([{ labels: { site: 'src/a.ts:1', thread: 'main', phase: 'runtime' }, value: 1 }]);
+    expect(values('loopwatch_eventloop_blocked_seconds_total').map((v) => v.value)).toEqual([0.2]);
+    expect(values('loopwatch_eventloop_stall_max_seconds').map((v) => v.labels.site)).toEqual(['src/a.ts:1']);
+    expect(values('loopwatch_eventloop_stall_seconds').find((v) => (v as { metricName?: string }).metricName === 'loopwatch_eventloop_stall_seconds_count')!.value).toBe(1);
+  });
+
   it('counts each stall by site, times it, and counts overflowed sites', async () => {
     const stalls = createStallMetrics(100, 1);
     const registry = new Registry();

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_FLOATING_SITES, createSiteTable, isIgnored, parseIgnoreRule, siteOf } from '../../../src/promises/sites';
+import { MAX_FLOATING_SITES, createSiteTable, siteOf } from '../../../src/promises/sites';
+import { matchesSiteRule, parseSiteRule } from '../../../src/stack/site-rules';
 
 const rules = { appPaths: [], agentRoots: ['/opt/loopwatch/dist', '/opt/loopwatch/src'] };
 const frame = (file: string, line = 1, fn = 'f') => ({ file, line, column: 3, function: fn });
@@ -28,15 +29,18 @@ describe('siteOf', () => {
 describe('LOOPWATCH_FLOATING_IGNORE rules', () => {
   const cwd = '/srv/app';
   it('parses file, file:line, and rejects what names no file', () => {
-    expect(parseIgnoreRule('src/jobs.ts:42')).toEqual({ path: 'src/jobs.ts', line: 42 });
-    expect(parseIgnoreRule('src/background')).toEqual({ path: 'src/background', line: null });
-    expect(parseIgnoreRule(':42')).toBeNull();
-    expect(parseIgnoreRule('src/jobs.ts:0')).toBeNull();
+    expect(parseSiteRule('src/jobs.ts:42', cwd, false)).toMatchObject({ path: 'src/jobs.ts', line: 42, phase: null });
+    expect(parseSiteRule('src/background', cwd, false)).toMatchObject({ path: 'src/background', line: null });
+    // Floating promises have no phase: the prefix is part of the path.
+    expect(parseSiteRule('startup:x.js', cwd, false)).toMatchObject({ path: 'startup:x.js', phase: null });
+    expect(parseSiteRule(':42', cwd, false)).toBeNull();
+    expect(parseSiteRule('src/jobs.ts:0', cwd, false)).toBeNull();
   });
 
   it('matches a file, a line of it, a folder, or a path tail', () => {
     const site = frame(path.join(cwd, 'src', 'jobs.ts'), 42);
-    const rule = (entry: string) => [parseIgnoreRule(entry)!];
+    const rule = (entry: string) => [parseSiteRule(entry, cwd, false)!];
+    const isIgnored = matchesSiteRule;
     expect(isIgnored(site, rule('src/jobs.ts'), cwd)).toBe(true);
     expect(isIgnored(site, rule('src/jobs.ts:42'), cwd)).toBe(true);
     expect(isIgnored(site, rule('src/jobs.ts:43'), cwd)).toBe(false);
@@ -69,7 +73,7 @@ describe('createSiteTable', () => {
   });
 
   it('skips ignored and internal sites', () => {
-    const table = createSiteTable(rules, [parseIgnoreRule('a.js')!], '/srv/app');
+    const table = createSiteTable(rules, [parseSiteRule('a.js', '/srv/app', false)!], '/srv/app');
     expect(table.add([frame('/srv/app/a.js', 1)])).toBeNull();
     expect(table.add([frame('node:internal/x', 1)])).toBeNull();
     expect(table.snapshot().sites).toEqual([]);

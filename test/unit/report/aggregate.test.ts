@@ -70,3 +70,18 @@ describe('a stall with parts measured elsewhere', () => {
   });
 });
 
+
+describe('StallAggregate, ignored sites (LOOPWATCH_IGNORE_SITES)', () => {
+  it('counts ignored stalls apart from every other total, by site, bounded like sites', () => {
+    const aggregate = new StallAggregate(2, 10);
+    aggregate.addIgnored('src/a.js:1', 100);
+    aggregate.addIgnored('src/a.js:1', 150);
+    aggregate.addIgnored('src/b.js:2', 200);
+    for (let i = 0; i < 1000; i++) aggregate.addIgnored(`src/c${i}.js:3`, 100);
+    expect(aggregate.ignored).toEqual({ count: 1003, totalMs: 100_450, bySite: { 'src/a.js:1': 2, 'src/b.js:2': 1, other: 1000 } });
+    expect(aggregate.stallCount).toBe(0);
+    expect(aggregate.totalMs).toBe(0);
+    expect(aggregate.siteList()).toEqual([]);
+    expect(aggregate.stallList()).toEqual([]);
+  });
+});

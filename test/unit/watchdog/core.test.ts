@@ -126,6 +126,48 @@ describe('WatchdogCore', () => {
     expect(t.sent).toContainEqual({ type: 'stall', durationMs: 130, site: 'orders.js:12', api: null, kind: 'cpu', threadId: 0, phase: 'runtime' });
   });
 
+  it('counts a stall at a LOOPWATCH_IGNORE_SITES site as ignored only: no line, no site, no stall; flagged for the metrics', async () => {
+    const t = setup({ ignoreSites: ['orders.js:12', 'startup:other.js'] });
+    const stallAt = async (frame: typeof APP_FRAME, durationMs: number): Promise<void> => {
+      await t.advance(120);
+      await t.sampler.answerWith({ frames: [frame] });
+      await t.advance(0);
+      t.core.onMainMessage({ type: 'stall', durationMs, endNs: String(t.beat()) });
+      await t.advance(0);
+    };
+    await stallAt(APP_FRAME, 130);
+    await stallAt(APP_FRAME, 140);
+    // `startup:` only: this runtime stall is not ignored.
+    await stallAt({ ...APP_FRAME, file: '/app/other.js' }, 150);
+    expect(t.lines).toEqual(['event loop blocked 150 ms at other.js:12 (total)']);
+    expect(t.sent.filter((message) => message.type === 'stall')).toEqual([
+      { type: 'stall', durationMs: 130, site: 'orders.js:12', api: null, kind: 'cpu', threadId: 0, phase: 'runtime', ignored: true },
+      { type: 'stall', durationMs: 140, site: 'orders.js:12', api: null, kind: 'cpu', threadId: 0, phase: 'runtime', ignored: true },
+      { type: 'stall', durationMs: 150, site: 'other.js:12', api: null, kind: 'cpu', threadId: 0, phase: 'runtime' },
+    ]);
+    t.core.onMainMessage({ type: 'flush', seq: 1, nowNs: String(t.nowNs()), final: true });
+    await t.advance(0);
+    const report = t.reports.at(-1)!;
+    expect(report.sites.map((site) => `${site.file}:${site.line}`)).toEqual(['/app/other.js:12']);
+    expect(report.stalls.map((stall) => stall.durationMs)).toEqual([150]);
+    expect(report.summary).toMatchObject({ stalls: 1, totalBlockedMs: 150 });
+    expect(report.ignored).toEqual({ count: 2, totalMs: 270, bySite: { 'orders.js:12': 2 } });
+  });
+
+  it('a hang at an ignored site writes the report without the hang line or the stall', async () => {
+    const t = setup({ hangMs: 1000, ignoreSites: ['orders.js'] });
+    await t.advance(120);
+    await t.sampler.answerWith({ frames: [APP_FRAME] });
+    for (let elapsed = 120; elapsed < 1100; elapsed += 100) {
+      await t.advance(100);
+      await t.sampler.answerWith({ frames: [APP_FRAME] });
+    }
+    expect(t.reports.at(-1)!.reason).toBe('hang');
+    expect(t.always).toEqual([]);
+    expect(t.reports.at(-1)!.stalls).toEqual([]);
+    expect(t.reports.at(-1)!.summary.stalls).toBe(0);
+  });
+
   it('re-samples a long stall, and keeps each sample', async () => {
     const t = setup();
     await t.advance(120);
