@@ -51,6 +51,12 @@ const FLUSH_BOOT_TIMEOUT_MS = 5000;
  * then goes on, and Node's teardown waits for the capture thread (the module's limit is 5 s).
  */
 const NATIVE_CAPTURE_EXIT_WAIT_MS = 100;
+/**
+ * `Atomics.wait` as Node provides it, taken when this module loads, before the sync-API timing
+ * wraps it (src/sync-api/natives.ts): the handshake's waits are loopwatch's own, never the app's
+ * slow calls.
+ */
+const atomicsWait = Atomics.wait.bind(Atomics);
 
 export interface WatchdogHooks {
   warn(code: WarningCode, message: string): void;
@@ -199,7 +205,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   };
   /** See NATIVE_CAPTURE_EXIT_WAIT_MS; the exit flag is set, so no capture starts after this. */
   const awaitNativeCapture = (): void => {
-    if (capture.path === 'native' && Atomics.load(flags, NATIVE_CAPTURE_INDEX) === 1) Atomics.wait(flags, NATIVE_CAPTURE_INDEX, 1, NATIVE_CAPTURE_EXIT_WAIT_MS);
+    if (capture.path === 'native' && Atomics.load(flags, NATIVE_CAPTURE_INDEX) === 1) atomicsWait(flags, NATIVE_CAPTURE_INDEX, 1, NATIVE_CAPTURE_EXIT_WAIT_MS);
   };
   const watchdog: Watchdog = {
     post,
@@ -228,7 +234,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
       const deadline = Date.now() + (Atomics.load(flags, READY_INDEX) === 1 ? FLUSH_TIMEOUT_MS : FLUSH_BOOT_TIMEOUT_MS);
       let acked = Atomics.load(flags, FLUSH_ACK_INDEX);
       while (acked < flushSeq && Date.now() < deadline) {
-        Atomics.wait(flags, FLUSH_ACK_INDEX, acked, deadline - Date.now());
+        atomicsWait(flags, FLUSH_ACK_INDEX, acked, deadline - Date.now());
         acked = Atomics.load(flags, FLUSH_ACK_INDEX);
       }
       // The final flush is where the watchdog tells them; if it did not answer in time, we do.
