@@ -119,35 +119,41 @@ export const startSyncApiTiming: Feature = (context) => {
 };
 
 /**
- * Calls `install` with node:v8's exports now if something loaded it, else when the app first
- * requires it: loading it here would add 1-2 ms to every start (measured, docs/sync-apis.md). The
- * `module.require` tracing channel (Node 22.13 and later) tells when; without it (Node 20), v8 is
- * wrapped only if loaded before loopwatch started. Returns the unsubscribe.
+ * How often to look for node:v8 after the first loop turn, until the app has loaded it. An ES module
+ * entry's imports load after that turn; a look costs a length compare.
+ */
+const V8_LOOK_MS = 100;
+
+/**
+ * Calls `install` with node:v8's exports once the app has loaded it: now, at the first loop turn
+ * (after a CommonJS entry's top-level `require`s), or at a later look. Loading it here would add 1-2 ms to
+ * every start (measured, docs/sync-apis.md). Node's `module.require` tracing channel would say when
+ * at once, but subscribing to it puts diagnostics_channel frames into every stack thrown while a
+ * module loads, and the app's stacks must stay its own. Returns the stop.
  */
 function whenV8Loaded(install: (v8: object) => void): () => void {
   const loaded = (process as { moduleLoadList?: string[] }).moduleLoadList ?? [];
-  if (loaded.includes('NativeModule v8')) {
+  let seen = 0;
+  let done = false;
+  const look = (): void => {
+    // moduleLoadList only grows: read only what was added since the last look.
+    if (done || loaded.length === seen) return;
+    const fresh = loaded.slice(seen);
+    seen = loaded.length;
+    if (!fresh.includes('NativeModule v8')) return;
+    stop();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     install(require('node:v8') as object);
-    return () => undefined;
-  }
-  // Node 20 does not load diagnostics_channel at start-up, and has no module.require channel.
-  if (!loaded.includes('NativeModule diagnostics_channel')) return () => undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const channels = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
-  const name = 'tracing:module.require:end';
-  const onRequire = (message: unknown): void => {
-    try {
-      const { id, result } = message as { id?: unknown; result?: unknown };
-      if ((id !== 'v8' && id !== 'node:v8') || typeof result !== 'object' || result === null) return;
-      channels.unsubscribe(name, onRequire);
-      install(result);
-    } catch {
-      // Inside the app's require: a failure here leaves v8 unwrapped, never breaks the require.
-    }
   };
-  channels.subscribe(name, onRequire);
-  return () => void channels.unsubscribe(name, onRequire);
+  const immediate = setImmediate(look).unref();
+  const timer = setInterval(look, V8_LOOK_MS).unref();
+  function stop(): void {
+    done = true;
+    clearImmediate(immediate);
+    clearInterval(timer);
+  }
+  look();
+  return stop;
 }
 
 function replace(exports: Record<string, unknown>, name: string, value: unknown): boolean {

@@ -12,6 +12,15 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const FIXTURES = path.join(ROOT, 'test', 'integration', 'fixtures');
 export const PRELOAD = path.join(ROOT, 'preload', 'index.js');
 
+/**
+ * The phase of a stall in an ES module entry's top-level code: Node 22 and later publish the entry's
+ * import on the `module.import` tracing channel, so start-up lasts until it settles; on Node 20 it
+ * ends at the first loop turn (src/watchdog/startup-end.ts).
+ */
+export const ESM_TOP_LEVEL_PHASE = Number(process.versions.node.split('.')[0]) >= 22 ? 'startup' : 'runtime';
+/** How the log line names that phase: `blocked 600 ms during start-up at ...`. */
+export const ESM_TOP_LEVEL_LOG = ESM_TOP_LEVEL_PHASE === 'startup' ? ' during start-up' : '';
+
 export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, blockingLine, runFixture, tempDir } from '../run-fixture';
+import { ESM_TOP_LEVEL_LOG, ESM_TOP_LEVEL_PHASE, FIXTURES, blockingLine, runFixture, tempDir } from '../run-fixture';
 
 /** The worst site must be the fixture's marked line, and the stall must have been logged there. */
-async function expectSite(script: string, expected: { file: string; line: number; fn?: string }, runScript = script) {
+async function expectSite(script: string, expected: { file: string; line: number; fn?: string; logPhase?: string }, runScript = script) {
   const result = await runFixture(runScript);
   expect(result.code).toBe(0);
   expect(result.report, result.stderr).not.toBeNull();
@@ -14,7 +14,7 @@ async function expectSite(script: string, expected: { file: string; line: number
   if (expected.fn !== undefined) expect(site.function).toBe(expected.fn);
   expect(site.count).toBeGreaterThanOrEqual(1);
   expect(site.stack[0]).toMatchObject({ line: expect.any(Number), column: expect.any(Number) });
-  expect(result.stderr).toMatch(new RegExp(`loopwatch: event loop blocked \\d+ ms at .*${path.basename(expected.file)}:${expected.line}`));
+  expect(result.stderr).toMatch(new RegExp(`loopwatch: event loop blocked \\d+ ms${expected.logPhase ?? ''} at .*${path.basename(expected.file)}:${expected.line}`));
   return { result, site };
 }
 
@@ -53,7 +53,13 @@ describe('the blocking line is named exactly', () => {
   });
 
   it('an ES module that blocks after a top-level await', async () => {
-    await expectSite('esm-after-await.mjs', { file: path.join(FIXTURES, 'esm-after-await.mjs'), line: blockingLine('esm-after-await.mjs'), fn: 'crunch' });
+    const { site } = await expectSite('esm-after-await.mjs', {
+      file: path.join(FIXTURES, 'esm-after-await.mjs'),
+      line: blockingLine('esm-after-await.mjs'),
+      fn: 'crunch',
+      logPhase: ESM_TOP_LEVEL_LOG,
+    });
+    expect(site.phase).toBe(ESM_TOP_LEVEL_PHASE);
   });
 
   it('a dependency doing CPU work: the app line that called it', async () => {

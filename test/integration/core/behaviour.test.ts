@@ -70,7 +70,8 @@ describe('the app behaves as without loopwatch', () => {
   it.each(['production', 'debug'])('leaves the stacks the app takes as they are (%s mode)', async (mode) => {
     const bare = await runFixture('stack-after-await.js', { withoutAgent: true });
     const watched = await runFixture('stack-after-await.js', { env: { LOOPWATCH_MODE: mode } });
-    expect(bare.stdout).toMatch(/^Error: probe\n {4}at first \(/);
+    expect(bare.stdout).toMatch(/^Error: loading\n {4}at Object\.<anonymous> \(.*stack-at-load\.js:3:/);
+    expect(bare.stdout).toMatch(/\nError: probe\n {4}at first \(/);
     // Before, a tick the watchdog's start-up left queued added `at process.processTicksAndRejections`.
     expect(watched.stdout).toBe(bare.stdout);
     expect(watched.code).toBe(bare.code);

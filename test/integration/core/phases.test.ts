@@ -1,9 +1,8 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, blockingLine, runFixture } from '../run-fixture';
+import { ESM_TOP_LEVEL_PHASE, FIXTURES, blockingLine, runFixture } from '../run-fixture';
 
-/** Node 22 and later publish the entry's import on the `module.import` tracing channel (src/watchdog/startup-end.ts). */
-const HAS_IMPORT_CHANNEL = Number(process.versions.node.split('.')[0]) >= 22;
+const HAS_IMPORT_CHANNEL = ESM_TOP_LEVEL_PHASE === 'startup';
 
 const siteAt = (report: any, file: string, line: number, phase: string) =>
   report.sites.find((site: any) => site.file === file && site.line === line && site.phase === phase);
