@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Worker, setEnvironmentData, type WorkerOptions } from 'node:worker_threads';
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
-import type { StallEvent } from '../feature';
+import type { BusyEvent, StallEvent } from '../feature';
 import type { CaptureDecision } from '../capture/choose';
 import { watchWorkerExits } from './thread-exits';
 import { watchStartupEnd } from './startup-end';
@@ -15,8 +15,10 @@ import { phaseAt } from '../phase';
 import { AGENT_ROOTS } from '../agent-roots';
 import { AgentLog, sharedCount } from '../log';
 import {
+  ACTIVE_AFTER_MS,
   BEAT_INDEX,
   CAPTURE_PATH_KEY,
+  LOOP_ACTIVE_INDEX,
   EXITING_INDEX,
   FLUSH_ACK_INDEX,
   HEARTBEAT_MS,
@@ -63,6 +65,7 @@ export interface WatchdogHooks {
   /** Codes the user was already told at start-up: the watchdog does not say them again. */
   warnedAtStart?: WarningCode[];
   onStall?(stall: StallEvent): void;
+  onBusy?(busy: BusyEvent): void;
 }
 
 export interface Watchdog {
@@ -127,6 +130,9 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     else if (message.type === 'stall') {
       const { type: _type, ...stall } = message;
       hooks.onStall?.(stall);
+    } else if (message.type === 'busy') {
+      const { type: _type, ...busy } = message;
+      hooks.onBusy?.(busy);
     } else if (message.type === 'source-maps-wanted') answerSourceMaps(message.id, message.files);
   });
   /**
@@ -172,6 +178,8 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   /** How late the next heartbeat is at `now`: the length of the stall going on, if any. */
   const latenessAt = (now: bigint): number => nsToMs(now - lastBeat) - HEARTBEAT_MS;
 
+  /** When the heartbeat starts publishing the loop's active time (see LOOP_ACTIVE_INDEX). */
+  const activeFromNs = lastBeat + BigInt(ACTIVE_AFTER_MS * 1e6);
   /** One heartbeat: a turn of the loop. If it comes late enough, the loop was stalled until now. */
   const beat = (): void => {
     const now = process.hrtime.bigint();
@@ -179,6 +187,9 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     const previousBeat = lastBeat;
     lastBeat = now;
     Atomics.store(beats, BEAT_INDEX, now);
+    if (options.busyPercent > 0 && now >= activeFromNs) {
+      Atomics.store(beats, LOOP_ACTIVE_INDEX, BigInt(Math.round(performance.eventLoopUtilization().active * 1000)));
+    }
     if (latenessMs < options.thresholdMs) return;
     if (alive) {
       post({ type: 'stall', durationMs: latenessMs, endNs: String(now) });

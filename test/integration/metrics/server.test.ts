@@ -56,6 +56,7 @@ describe('/metrics', () => {
           'loopwatch_eventloop_blocked_seconds_total',
           'loopwatch_eventloop_stall_max_seconds',
           'loopwatch_eventloop_ignored_stalls_total',
+          'loopwatch_eventloop_busy_seconds_total',
           'loopwatch_sites_overflow_total',
           'loopwatch_eventloop_delay_seconds',
           'loopwatch_eventloop_delay_max_seconds',

@@ -17,6 +17,7 @@ function context(slowCalls: SlowCall[], slowCallMs: number): FeatureContext {
     markDirty: () => undefined,
     slowCall: (call) => void slowCalls.push(call),
     onStall: () => undefined,
+    onBusy: () => undefined,
   };
 }
 
