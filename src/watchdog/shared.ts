@@ -76,8 +76,8 @@ export const CALL_SITE_WANTED_INDEX = 12;
  */
 export const LOOP_ACTIVE_INDEX = 7;
 /**
- * The first read loads Node's perf_hooks (11 modules): half a second in, so no short-lived process
- * and no start-up pays for it. A busy window is seconds long anyway.
+ * The first read can load Node's perf_hooks (11 modules, when the sync-API timing has not): half a
+ * second in, so no short-lived process and no start-up pays for it. A busy window is seconds long anyway.
  */
 export const ACTIVE_AFTER_MS = 500;
 
