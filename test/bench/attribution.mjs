@@ -62,7 +62,7 @@ const scenarios = [
   { name: 'ESM named import of pbkdf2Sync', ...fixture('sync-esm.mjs', { api: 'crypto.pbkdf2Sync' }) },
   // Native calls that are not *Sync APIs: a capture lands only after they return.
   { name: 'structuredClone of a big object', ...fixture('native-structured-clone.js', { api: 'structuredClone' }) },
-  { name: 'Buffer#toString base64 of 120 MB', ...fixture('native-base64.js', { api: 'Buffer#toString' }) },
+  { name: 'Buffer#toString base64 of 200 MB', ...fixture('native-base64.js', { api: 'Buffer#toString' }) },
   // Many short sync calls, none slow by itself.
   { name: 'a loop of short readFileSync calls', ...fixture('sync-many-short.js', { marker: 'READ LINE' }) },
   // A dependency loaded at start-up: the require() line, as module loading.
