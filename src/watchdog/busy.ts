@@ -40,7 +40,10 @@ export interface BusyParts {
    */
   betweenCallbacks(frames: Frame[]): boolean;
   step(step: BusyStep): void;
-  /** The loop became busy (true) or calm again (false), with the utilisation that decided it. */
+  /**
+   * The loop became busy (true), told with its first second handed over (a loop kept busy by
+   * stalls alone is the stall report's, and never called busy), or calm again (false).
+   */
   changed(busy: boolean, utilisation: number): void;
 }
 
@@ -57,6 +60,9 @@ export class BusyWatch {
   private stallInStep = false;
   private nextSampleMs = 0;
   private sampling = false;
+  /** The busy period was told (see `changed`), with the utilisation that started it. */
+  private told = false;
+  private startedAt = 0;
 
   constructor(private readonly parts: BusyParts) {}
 
@@ -77,12 +83,27 @@ export class BusyWatch {
     const last = this.readings[this.readings.length - 1];
     const activeMs = this.parts.activeMs();
     if (this.busy && last !== undefined && !this.stallInStep && activeMs > last.activeMs) {
-      this.parts.step({ activeMs: Math.min(activeMs - last.activeMs, this.parts.nowMs() - last.atMs), stacks: this.stepStacks });
+      this.handOver(Math.min(activeMs - last.activeMs, this.parts.nowMs() - last.atMs));
     }
     this.stepStacks = [];
-    if (this.busy) {
-      this.busy = false;
-      this.parts.changed(false, 0);
+    this.setBusy(false, 0);
+  }
+
+  private handOver(activeMs: number): void {
+    if (!this.told) {
+      this.told = true;
+      this.parts.changed(true, this.startedAt);
+    }
+    this.parts.step({ activeMs, stacks: this.stepStacks });
+  }
+
+  private setBusy(busy: boolean, utilisation: number): void {
+    if (busy === this.busy) return;
+    this.busy = busy;
+    if (busy) this.startedAt = utilisation;
+    else if (this.told) {
+      this.told = false;
+      this.parts.changed(false, utilisation);
     }
   }
 
@@ -90,7 +111,7 @@ export class BusyWatch {
     const activeMs = this.parts.activeMs();
     // Nothing published yet (the first half second), or an active time that went backwards.
     if (activeMs === 0 || (last !== undefined && activeMs < last.activeMs)) return;
-    if (this.busy && last !== undefined && !this.stallInStep) this.parts.step({ activeMs: Math.min(activeMs - last.activeMs, nowMs - last.atMs), stacks: this.stepStacks });
+    if (this.busy && last !== undefined && !this.stallInStep) this.handOver(Math.min(activeMs - last.activeMs, nowMs - last.atMs));
     this.stepStacks = [];
     this.stallInStep = false;
     this.readings.push({ atMs: nowMs, activeMs });
@@ -101,11 +122,7 @@ export class BusyWatch {
     // A window not full yet decides nothing.
     if (spanMs < this.parts.windowMs) return;
     const utilisation = Math.min(1, (activeMs - oldest.activeMs) / spanMs);
-    const busy = utilisation * 100 >= this.parts.percent;
-    if (busy !== this.busy) {
-      this.busy = busy;
-      this.parts.changed(busy, utilisation);
-    }
+    this.setBusy(utilisation * 100 >= this.parts.percent, utilisation);
   }
 
   private takeSample(): void {
