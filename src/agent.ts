@@ -131,7 +131,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
     flush,
     stop() {
       for (const stop of [...stops].reverse()) guard(stop);
-      if (http !== null) guard(http.stop);
+      if (http !== null) guard(() => http?.stop());
       if (sectionsTimer !== null) clearTimeout(sectionsTimer);
       process.removeListener('exit', onExit);
       process.removeListener('exit', onExitWithoutReport);

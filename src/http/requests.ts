@@ -130,7 +130,7 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
       // Not kept past their turn: a request must not be held on to after it is long gone.
       lateFinish = null;
       lastOnTimeStart = null;
-      const others = inFlight.size - (blocker !== null && inFlight.has(blocker.res as object) ? 1 : 0);
+      const others = inFlight.size - (blocker !== null && inFlight.has(blocker.res) ? 1 : 0);
       return { ...(blocker !== null ? { request: describe(blocker, false) } : {}), inFlight: others };
     },
     current() {
