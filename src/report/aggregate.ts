@@ -106,7 +106,7 @@ export const MAX_ROUTES_PER_SITE = 20;
 
 /** Adds one to `route` in `routes`, or to `other` once `max` routes have their own key. */
 export function countRoute(routes: Record<string, number>, route: string, count = 1, max = MAX_ROUTES_PER_SITE): void {
-  const key = Object.hasOwn(routes, route) || Object.keys(routes).filter((each) => each !== 'other').length < max ? route : 'other';
+  const key = route === 'other' || Object.hasOwn(routes, route) || Object.keys(routes).filter((each) => each !== 'other').length < max ? route : 'other';
   routes[key] = (routes[key] ?? 0) + count;
 }
 
