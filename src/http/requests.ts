@@ -18,7 +18,7 @@
  */
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type { AsyncLocalStorage } from 'node:async_hooks';
-import { foldPath, routeOf } from './route';
+import { OWN_SERVER, foldPath, routeOf } from './route';
 import { watchFastify, type FastifyRoutes } from './fastify';
 import type { StallRequest } from '../feature';
 
@@ -84,7 +84,8 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
   let lateFinish: Seen | null = null;
 
   const onStart = (message: unknown): void => {
-    const { request: req, response: res } = message as { request: RawRequest; response: RawResponse };
+    const { request: req, response: res, server } = message as { request: RawRequest; response: RawResponse; server?: Record<symbol, unknown> };
+    if (server?.[OWN_SERVER] === true) return;
     const tracked: Tracked = { req, res };
     seenAny = true;
     if (inFlight.size >= MAX_IN_FLIGHT) sweep();

@@ -96,3 +96,6 @@ function foldBase(base: string): string {
 export function routeKey(request: { method: string; route: string }): string {
   return `${request.method} ${request.route}`;
 }
+
+/** Marks loopwatch's own HTTP server (/metrics): its requests are left out of every stall's context. */
+export const OWN_SERVER = Symbol.for('loopwatch.ownServer');
