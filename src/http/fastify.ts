@@ -2,9 +2,9 @@
  * Fastify's route templates, read without touching a request: Fastify publishes each instance it
  * creates on the `fastify.initialization` channel; loopwatch adds an `onRoute` hook there (Fastify's
  * own way to observe routes, called at registration, never per request) and keeps, per instance,
- * which handler serves which template. At a stall, `fastify.findRoute` (the router Fastify itself
- * uses) says which handler a request's method and path reach, and so its template
- * (`request.routeOptions.url` as the handler saw it). The raw request Node hands loopwatch has no
+ * its route templates. At a stall, `fastify.findRoute` (the router Fastify itself uses) says which
+ * parameters a request's method and path match, and the template they fill in to that very path is
+ * its route (`request.routeOptions.url` as the handler saw it). The raw request Node hands loopwatch has no
  * link to Fastify's request object, and Fastify's `tracing:fastify.request.handler` channel would
  * add frames to every handler's stack.
  */
@@ -29,9 +29,7 @@ interface FastifyLike {
 
 interface Instance {
   fastify: FastifyLike;
-  /** handler -> the templates it serves, by method. */
-  routes: Map<unknown, Array<{ method: string; url: string }>>;
-  count: number;
+  routes: Array<{ method: string; url: string }>;
 }
 
 export interface FastifyRoutes {
@@ -46,14 +44,11 @@ export function watchFastify(): FastifyRoutes {
     try {
       const fastify = (message as { fastify?: FastifyLike } | null)?.fastify;
       if (fastify === undefined || typeof fastify.addHook !== 'function' || instances.length >= MAX_INSTANCES) return;
-      const instance: Instance = { fastify, routes: new Map(), count: 0 };
+      const instance: Instance = { fastify, routes: [] };
       instances.push(instance);
       fastify.addHook('onRoute', (route) => {
-        if (instance.count >= MAX_ROUTES || typeof route.url !== 'string') return;
-        instance.count += 1;
-        const list = instance.routes.get(route.handler) ?? [];
-        for (const method of Array.isArray(route.method) ? route.method : [route.method]) list.push({ method: String(method).toUpperCase(), url: route.url });
-        instance.routes.set(route.handler, list);
+        if (instance.routes.length >= MAX_ROUTES || typeof route.url !== 'string') return;
+        for (const method of Array.isArray(route.method) ? route.method : [route.method]) instance.routes.push({ method: String(method).toUpperCase(), url: route.url });
       });
     } catch {
       // Not the Fastify this was written for: its requests are named by their folded paths.
@@ -65,12 +60,9 @@ export function watchFastify(): FastifyRoutes {
       for (const instance of instances) {
         if (instance.fastify.server !== server || typeof instance.fastify.findRoute !== 'function') continue;
         const found = instance.fastify.findRoute({ method, url: path });
-        const candidates = found ? (instance.routes.get(found.handler) ?? []) : [];
-        const sameMethod = candidates.filter((each) => each.method === method);
-        if (sameMethod.length === 1) return sameMethod[0]!.url;
-        // One handler serving several routes: the one whose parameters are the ones found.
-        const names = Object.keys(found?.params ?? {});
-        return sameMethod.find((each) => names.every((name) => each.url.includes(`:${name}`)))?.url;
+        if (!found) continue;
+        const params = found.params ?? {};
+        return instance.routes.find((each) => each.method === method && fillIn(each.url, params) === path)?.url;
       }
       return undefined;
     },
@@ -78,4 +70,12 @@ export function watchFastify(): FastifyRoutes {
       diagnosticsChannel.unsubscribe('fastify.initialization', onInit);
     },
   };
+}
+
+/** `/items/:id(^\\d+$)/*` with `{ id: '7', '*': 'a/b' }` -> `/items/7/a/b`. */
+export function fillIn(template: string, params: Record<string, unknown>): string {
+  return template.replace(/:(\w+)(\([^)]*\))?|\*/g, (match, name: string | undefined) => {
+    const value = params[name ?? '*'];
+    return typeof value === 'string' ? value : match;
+  });
 }
