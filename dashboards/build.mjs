@@ -49,6 +49,12 @@ panel('table', 'Top blocking sites', 'Per site over the dashboard range: stalls,
     options: { showHeader: true, cellHeight: 'sm' },
   });
 y += 8;
+row('Requests');
+panel('timeseries', 'Blocked time by route', 'Seconds per second the loop was blocked in each HTTP route\'s code (route template, or the path with ids folded; "none": outside any request while requests were in flight; "other": routes beyond LOOPWATCH_METRICS_MAX_SITES).',
+  [{ expr: `sum by (route) (rate(loopwatch_eventloop_route_blocked_seconds_total${sel()}[$__rate_interval]))`, legendFormat: '{{route}}' }], { h: 8, w: 12, x: 0, y }, ts('s'));
+panel('timeseries', 'Requests delayed by stalls, by route', 'HTTP requests in flight while a stall blocked the loop, per second, by the route whose code blocked it.',
+  [{ expr: `sum by (route) (rate(loopwatch_eventloop_delayed_requests_total${sel()}[$__rate_interval]))`, legendFormat: '{{route}}' }], { h: 8, w: 12, x: 12, y }, ts('reqps'));
+y += 8;
 row('Event loop');
 panel('timeseries', 'Event-loop delay', 'monitorEventLoopDelay between scrapes, timer resolution subtracted (an idle loop reads ~0). The max catches one-off stalls that p99 misses.',
   [
@@ -84,8 +90,11 @@ y += 8;
 panel('table', 'loopwatch versions', 'Which loopwatch version and mode each process runs.',
   [{ expr: `loopwatch_info${sel()}`, instant: true, format: 'table', legendFormat: '__auto' }], { h: 5, w: 16, x: 0, y },
   { transformations: [{ id: 'organize', options: { excludeByName: { Time: true, Value: true, __name__: true } } }], fieldConfig: { defaults: {}, overrides: [] }, options: { showHeader: true } });
-panel('stat', 'Stalls folded into site="other"', 'Non-zero: more distinct sites than LOOPWATCH_METRICS_MAX_SITES; raise it or fix the top sites first.',
-  [{ expr: `sum(increase(loopwatch_sites_overflow_total${sel()}[$__range]))`, instant: true, legendFormat: 'overflow' }], { h: 5, w: 4, x: 16, y },
+panel('stat', 'Stalls folded into "other"', 'Non-zero: more distinct sites (or routes) than LOOPWATCH_METRICS_MAX_SITES; raise it or fix the top sites first.',
+  [
+    { expr: `sum(increase(loopwatch_sites_overflow_total${sel()}[$__range]))`, instant: true, legendFormat: 'sites' },
+    { expr: `sum(increase(loopwatch_routes_overflow_total${sel()}[$__range])) or vector(0)`, instant: true, legendFormat: 'routes' },
+  ], { h: 5, w: 4, x: 16, y },
   { fieldConfig: { defaults: { unit: 'short', thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }, { color: 'orange', value: 1 }] } }, overrides: [] }, options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'none' } });
 panel('stat', 'Ignored stalls', 'Stalls at sites LOOPWATCH_IGNORE_SITES names: accepted blockers, counted in no other stall panel.',
   [{ expr: `sum(increase(loopwatch_eventloop_ignored_stalls_total${sel()}[$__range]))`, instant: true, legendFormat: 'ignored' }], { h: 5, w: 4, x: 20, y },

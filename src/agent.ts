@@ -10,6 +10,7 @@ import { chooseCapture } from './capture/choose';
 import { startWatchdog, type Watchdog } from './watchdog/main';
 import { createLiveStats, type BusyEvent, type FeatureContext, type LiveStats, type StallEvent } from './feature';
 import { FEATURES } from './feature-list';
+import { asyncContextFrameOn, startHttpContext, type HttpContext } from './http/requests';
 
 export interface Agent {
   readonly options: Readonly<Options>;
@@ -44,8 +45,16 @@ export function start(overrides: Partial<Options> = {}): Agent {
   const stallListeners: Array<(stall: StallEvent) => void> = [];
   const busyListeners: Array<(busy: BusyEvent) => void> = [];
   let watchdog: Watchdog | null = null;
+  let http: HttpContext | null = null;
+  try {
+    // Before the watchdog, which asks it at each stall; it reads the watchdog's heartbeat.
+    http = startHttpContext({ thresholdMs: options.thresholdMs, lastBeatNs: () => watchdog?.lastBeatNs() ?? process.hrtime.bigint(), useStore: asyncContextFrameOn() });
+  } catch (error) {
+    warn('LOOPWATCH_INTERNAL', `request context could not start (${(error as Error).message}); stalls are reported without their request`);
+  }
   try {
     watchdog = startWatchdog(options, capture, {
+      requestsAtStall: (previousBeatNs) => http?.atStall(previousBeatNs) ?? null,
       warn,
       // The user was told at start-up: the watchdog's failed writes would say it again in other words.
       warnedAtStart: reportWarned ? ['LOOPWATCH_REPORT_UNWRITABLE'] : [],
@@ -82,6 +91,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
       sectionsTimer.unref();
     },
     slowCall: (call) => watchdog?.post({ type: 'slow-call', call }),
+    currentRequest: () => http?.current(),
     onStall: (listener) => void stallListeners.push(listener),
     onBusy: (listener) => void busyListeners.push(listener),
     ...(watchdog !== null
@@ -126,6 +136,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
     flush,
     stop() {
       for (const stop of [...stops].reverse()) guard(stop);
+      if (http !== null) guard(() => http?.stop());
       if (sectionsTimer !== null) clearTimeout(sectionsTimer);
       process.removeListener('exit', onExit);
       process.removeListener('exit', onExitWithoutReport);

@@ -16,6 +16,16 @@ export interface BusyEvent {
   ms: number;
 }
 
+/**
+ * The HTTP request a stall happened in (src/http/requests.ts): `route` is the framework's template
+ * or the path with its ids folded. `exact: false` is a guess from timing, never silent.
+ */
+export interface StallRequest {
+  method: string;
+  route: string;
+  exact: boolean;
+}
+
 /** A completed stall, as the main thread hears of it after its loop turned again. */
 export interface StallEvent {
   durationMs: number;
@@ -34,6 +44,10 @@ export interface StallEvent {
    * than misses a kind of stall.
    */
   ignored?: true;
+  /** `GET /users/:id`: the request it happened in, when known (src/http/requests.ts). */
+  route?: string;
+  /** Other requests in flight when it ended, which it delayed; absent when no HTTP request was ever served. */
+  inFlight?: number;
 }
 
 /** A synchronous call that took long enough to matter, reported with its exact duration. */
@@ -49,6 +63,8 @@ export interface SlowCall {
   endNs: string;
   /** The caller's stack, 1-based, not yet source-mapped (the worker maps it). */
   stack: Frame[];
+  /** The HTTP request the call ran in, read from loopwatch's AsyncLocalStorage (exact). */
+  request?: StallRequest;
 }
 
 /** Counters and totals that exporters (Prometheus, OpenTelemetry) read at collection time. */
@@ -85,6 +101,8 @@ export interface FeatureContext {
   /** Set by the watchdog when it wants the next sync call's site, however short (CALL_SITE_WANTED_INDEX). */
   readonly callSiteWanted?: Int32Array;
   declareSyncApis?(names: string[]): void;
+  /** The HTTP request whose code runs now, when known exactly (src/http/requests.ts). */
+  currentRequest?(): StallRequest | undefined;
 }
 
 export type Feature = (context: FeatureContext) => () => void;

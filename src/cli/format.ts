@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import type { Frame } from '../stack/frames';
 import { readSourceLines } from '../stack/source';
+import type { SiteView, StallView } from './load-report';
 
 /** `830 ms`, `2.41 s`. */
 export function ms(value: number): string {
@@ -103,4 +104,24 @@ export function ignoredNote(ignored: { count: number; totalMs: number; bySite: R
   const shown = sites.slice(0, 3).map(([site, count]) => `${site} ×${count}`);
   const more = sites.length > 3 ? ` and ${sites.length - 3} more` : '';
   return `${ignored.count} stall${ignored.count === 1 ? '' : 's'} at ignored sites (LOOPWATCH_IGNORE_SITES, ${ms(ignored.totalMs)}): ${shown.join(', ')}${more}`;
+}
+
+/** `GET /users/:id ×3, POST /orders ×1`: a site's stalls by request route, most first; null without any. */
+export function routesNote(site: { routes?: Record<string, number> }, max = 5): string | null {
+  const entries = Object.entries(site.routes ?? {}).sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return null;
+  const shown = entries.slice(0, max).map(([route, count]) => `${route} ×${count}`);
+  return entries.length > max ? `${shown.join(', ')}, and ${entries.length - max} more` : shown.join(', ');
+}
+
+/**
+ * `blocked 812 ms in GET /users/:id; 37 requests waited`: the site's longest stall that happened in
+ * a request or delayed some; null when none did. A guessed request reads `probably in`.
+ */
+export function worstRequestStall(site: Pick<SiteView, 'file' | 'line' | 'phase'>, stalls: readonly StallView[]): string | null {
+  const stall = stallsAt(stalls, site).find((each) => each.request !== undefined || (each.inFlight ?? 0) > 0);
+  if (stall === undefined) return null;
+  const request = stall.request === undefined ? '' : ` ${stall.request.exact ? 'in' : 'probably in'} ${stall.request.method} ${stall.request.route}`;
+  const waited = (stall.inFlight ?? 0) > 0 ? `; ${stall.inFlight} request${stall.inFlight === 1 ? '' : 's'} waited` : '';
+  return `blocked ${ms(stall.durationMs)}${request}${waited}`;
 }

@@ -20,7 +20,10 @@ export type SiteView = SiteRecord & {
   /** In a merged report (merge.ts): stalls at this site per contributing process, keyed `<pid>@<file>`. */
   processes?: Record<string, number>;
 };
-export type StallView = Pick<StallRecord, 'at' | 'durationMs' | 'threadId' | 'site' | 'api' | 'apiCallMs' | 'kind' | 'phase' | 'stack' | 'samples' | 'ongoing' | 'noStackReason'> & {
+export type StallView = Pick<
+  StallRecord,
+  'at' | 'durationMs' | 'threadId' | 'site' | 'api' | 'apiCallMs' | 'kind' | 'phase' | 'stack' | 'samples' | 'ongoing' | 'noStackReason' | 'request' | 'inFlight'
+> & {
   /** In a merged report: the process the stall happened in. */
   pid?: number;
 };
@@ -169,7 +172,13 @@ function normalizeSite(s: Record<string, unknown>): SiteView {
   };
   // Reports from before advice existed: compute it here, from the same sources.
   const suggestion = typeof s.suggestion === 'string' ? s.suggestion : suggest(site, diskSources);
-  return { ...site, suggestion, ...(s.processes !== undefined ? { processes: counts(s.processes) } : {}) };
+  return {
+    ...site,
+    suggestion,
+    ...(s.processes !== undefined ? { processes: counts(s.processes) } : {}),
+    // Reports from before requests were recorded, or of a process that served none, have no routes.
+    ...(s.routes !== undefined ? { routes: counts(s.routes) } : {}),
+  };
 }
 
 function normalizeStall(s: Record<string, unknown>): StallView {
@@ -187,6 +196,10 @@ function normalizeStall(s: Record<string, unknown>): StallView {
     ...(s.ongoing === true ? { ongoing: true } : {}),
     ...(typeof s.noStackReason === 'string' ? { noStackReason: s.noStackReason } : {}),
     ...(typeof s.pid === 'number' ? { pid: s.pid } : {}),
+    ...(typeof record(s.request).route === 'string'
+      ? { request: { method: str(record(s.request).method) || 'GET', route: str(record(s.request).route), exact: record(s.request).exact !== false } }
+      : {}),
+    ...(typeof s.inFlight === 'number' ? { inFlight: num(s.inFlight) } : {}),
   };
 }
 

@@ -7,6 +7,7 @@
  * summed, with per-process counts in `processes`; the worst occurrence (stack, column, api, kind,
  * advice) is kept. A merged report given as an input merges again: its processes carry over.
  */
+import { countRoute } from '../report/aggregate';
 import type { BusyView, ProcessView, RejectionView, ReportView, SiteView, StallView, SyncApiStats, FloatingView } from './load-report';
 
 export interface MergeInput {
@@ -117,7 +118,17 @@ function addSite(sites: Map<string, SiteView>, site: SiteView, processes: Record
     totalMs: existing.totalMs + site.totalMs,
     maxMs: worst.maxMs,
     processes: sumCounts([existing.processes ?? {}, processes]),
+    ...mergedRoutes(existing.routes, site.routes),
   });
+}
+
+/** Routes summed, bounded as one process bounds them (MAX_ROUTES_PER_SITE, then `other`). */
+function mergedRoutes(a: Record<string, number> | undefined, b: Record<string, number> | undefined): { routes?: Record<string, number> } {
+  if (a === undefined && b === undefined) return {};
+  const routes: Record<string, number> = {};
+  for (const [route, count] of Object.entries(a ?? {})) countRoute(routes, route, count);
+  for (const [route, count] of Object.entries(b ?? {})) countRoute(routes, route, count);
+  return { routes };
 }
 
 function mergeSyncApis(sections: ReadonlyArray<Record<string, SyncApiStats>>): Record<string, SyncApiStats> {

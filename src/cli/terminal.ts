@@ -3,7 +3,7 @@
  * line from disk with a line of context, and the advice. Plain text when not on a terminal.
  */
 import type { Paint } from './colors';
-import { adviceParts, busyNote, displayPath, excerpt, ignoredNote, inProcesses, location, ms, noStackReasons } from './format';
+import { adviceParts, busyNote, displayPath, excerpt, ignoredNote, inProcesses, location, ms, noStackReasons, routesNote, worstRequestStall } from './format';
 import type { ProcessView, ReportView, SiteView } from './load-report';
 import { suggestFloating } from '../advice/suggest';
 import { diskSources } from '../stack/source';
@@ -60,6 +60,10 @@ function renderSite(site: SiteView, rank: number, report: ReportView, options: T
   const api = site.api !== null ? ` · ${p.yellow(site.api)}` : '';
   const phase = site.phase === 'startup' ? ' · during start-up' : '';
   out.push(p.dim(`   ${site.count} stall${site.count === 1 ? '' : 's'} · max ${ms(site.maxMs)} · kind ${site.kind}${phase}${inProcesses(site)}`) + api);
+  const worst = worstRequestStall(site, report.stalls);
+  if (worst !== null) out.push(`   ${worst}`);
+  const routes = routesNote(site);
+  if (routes !== null) out.push(p.dim(`   requests: ${routes}`));
   const source = excerpt(site, 1);
   if (source !== null) {
     const numberWidth = String(source.lines[source.lines.length - 1]!.number).length;

@@ -9,6 +9,7 @@ import { prom } from './prom';
 import type { BusyEvent, LiveStats, StallEvent } from '../feature';
 import { DEFAULTS } from '../options';
 import { createStallMetrics } from './stalls';
+import { createRouteMetrics } from './routes';
 import { createEventLoopMetrics } from './event-loop';
 import { createLiveStatsMetrics } from './live-stats';
 import { createInfoMetric } from './info';
@@ -34,17 +35,21 @@ type GlobalWithMetrics = typeof globalThis & { [SET]?: MetricSet };
 /** Creates a metric set without touching global state (tests, and the first call of getMetricSet). */
 export function createMetricSet(config: MetricSetConfig): MetricSet {
   const stalls = createStallMetrics(config.thresholdMs, config.maxSites);
+  const routes = createRouteMetrics(config.maxSites);
   const loop = createEventLoopMetrics();
   const live = createLiveStatsMetrics();
   const info = createInfoMetric();
   info.setMode('unstarted');
-  const metrics: Metric[] = [...stalls.metrics, ...loop.metrics, ...live.metrics, info.metric];
+  const metrics: Metric[] = [...stalls.metrics, ...routes.metrics, ...loop.metrics, ...live.metrics, info.metric];
   const registry = new (prom().Registry)();
   for (const metric of metrics) registry.registerMetric(metric);
   return {
     registry,
     metrics,
-    recordStall: (stall) => stalls.record(stall),
+    recordStall: (stall) => {
+      stalls.record(stall);
+      routes.record(stall);
+    },
     recordBusy: (busy) => stalls.recordBusy(busy),
     setSource(stats, mode) {
       live.setSource(stats);

@@ -6,6 +6,7 @@
 import type * as Http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WarningCode } from '../codes';
+import { OWN_SERVER } from '../http/route';
 
 export interface MetricsSource {
   contentType: string;
@@ -35,6 +36,8 @@ export function serveMetrics(source: MetricsSource, port: number, host: string, 
       );
     }
   });
+  // Scrapes are loopwatch's own requests: never a stall's request, never counted as in flight.
+  (server as unknown as Record<symbol, boolean>)[OWN_SERVER] = true;
   server.on('connection', (socket) => socket.unref());
   server.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {

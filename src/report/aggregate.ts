@@ -6,6 +6,8 @@
 import type { StallKind } from '../stall-kind';
 import type { Phase } from '../phase';
 import type { Frame } from '../stack/frames';
+import type { StallRequest } from '../feature';
+import { routeKey } from '../http/route';
 
 export interface Sample {
   /** Milliseconds since the stall began. */
@@ -38,6 +40,10 @@ export interface StallRecord {
   kind: StallKind;
   /** Began while the process was starting up, or after (phase.ts). */
   phase: Phase;
+  /** The HTTP request it happened in, when known; `exact: false` is a guess (docs/report.md, "Requests"). */
+  request?: StallRequest;
+  /** Other HTTP requests in flight when it ended, which it delayed; absent when the process never served one. */
+  inFlight?: number;
   stack: Frame[];
   samples: Sample[];
   /** How late the heartbeat was when the watchdog noticed the stall (the detection latency, within one 10 ms heartbeat). */
@@ -51,7 +57,7 @@ export interface StallRecord {
 }
 
 /** What a site is counted from: a stall with a site, or a part of one measured elsewhere. */
-type SiteStall = Pick<StallRecord, 'threadId' | 'phase' | 'api' | 'kind' | 'stack'> & { site: Frame };
+type SiteStall = Pick<StallRecord, 'threadId' | 'phase' | 'api' | 'kind' | 'stack' | 'request'> & { site: Frame };
 
 export interface SiteRecord extends Frame {
   /** The thread the site blocked: 0 for the main thread, else the worker's `threadId`. */
@@ -64,6 +70,11 @@ export interface SiteRecord extends Frame {
   totalMs: number;
   maxMs: number;
   stack: Frame[];
+  /**
+   * Its stalls per request route (`"GET /users/:id": 3`), when any happened in a request: at most
+   * MAX_ROUTES_PER_SITE keys, later routes counted under `other`.
+   */
+  routes?: Record<string, number>;
 }
 
 export interface Overflow {
@@ -88,6 +99,15 @@ export interface Ignored {
   totalMs: number;
   /** At most `maxSites` keys, like `sites`; later sites are counted under `other`. */
   bySite: Record<string, number>;
+}
+
+/** Routes kept per site (a route with 10,000 distinct ids is one folded route; this bounds the rest). */
+export const MAX_ROUTES_PER_SITE = 20;
+
+/** Adds one to `route` in `routes`, or to `other` once `max` routes have their own key. */
+export function countRoute(routes: Record<string, number>, route: string, count = 1, max = MAX_ROUTES_PER_SITE): void {
+  const key = route === 'other' || Object.hasOwn(routes, route) || Object.keys(routes).filter((each) => each !== 'other').length < max ? route : 'other';
+  routes[key] = (routes[key] ?? 0) + count;
 }
 
 /** Reasons are a handful of fixed texts plus one per sync API: this bound is never reached in practice. */
@@ -134,10 +154,10 @@ export class StallAggregate {
     for (const part of stall.elsewhere ?? []) {
       elsewhereMs += part.durationMs;
       const kind: StallKind = part.api.startsWith('JSON.') ? 'json' : 'sync-api';
-      this.addToSite({ threadId: stall.threadId, phase: stall.phase, site: part.site, api: part.api, kind, stack: part.stack }, part.durationMs);
+      this.addToSite({ threadId: stall.threadId, phase: stall.phase, site: part.site, api: part.api, kind, stack: part.stack, request: stall.request }, part.durationMs);
     }
-    const { threadId, phase, site, api, kind, stack } = stall;
-    this.addToSite({ threadId, phase, site, api, kind, stack }, stall.durationMs - elsewhereMs);
+    const { threadId, phase, site, api, kind, stack, request } = stall;
+    this.addToSite({ threadId, phase, site, api, kind, stack, request }, stall.durationMs - elsewhereMs);
   }
 
   /** A stall at an ignored site, `site` as the log would show it (`src/jobs.ts:42`). */
@@ -160,6 +180,7 @@ export class StallAggregate {
     const existing = this.sites.get(key);
     if (existing !== undefined) {
       bump(existing, durationMs);
+      if (stall.request !== undefined) countRoute((existing.routes ??= {}), routeKey(stall.request));
       if (durationMs >= existing.maxMs) {
         existing.stack = stall.stack;
         existing.column = stall.site.column;
@@ -179,6 +200,7 @@ export class StallAggregate {
       totalMs: durationMs,
       maxMs: durationMs,
       stack: stall.stack,
+      ...(stall.request !== undefined ? { routes: { [routeKey(stall.request)]: 1 } } : {}),
     });
   }
 

@@ -44,7 +44,8 @@ export const startSyncApiTiming: Feature = (context) => {
         }
         return;
       }
-      context.slowCall({ api, durationMs, endNs: String(endNs), stack });
+      const request = context.currentRequest?.();
+      context.slowCall({ api, durationMs, endNs: String(endNs), stack, ...(request !== undefined ? { request } : {}) });
       context.markDirty();
     },
   };

@@ -32,6 +32,7 @@ import { isAgentFrame } from '../stack/attribution';
 import { mainPackageRoot } from '../stack/main-package';
 import { MainThreadMaps, remapStall } from '../stack/memory-maps';
 import type { WarningCode } from '../codes';
+import type { RequestsAtStall } from '../http/requests';
 
 export { HANG_CAPTURE_WAIT_MS } from './capture-scheduler';
 export type { CoreParts } from './core-parts';
@@ -136,7 +137,7 @@ export class WatchdogCore {
   onMainMessage(message: ToWatchdog): void {
     switch (message.type) {
       case 'stall':
-        void this.onStallMeasured(this.main, message.durationMs, BigInt(message.endNs));
+        void this.onStallMeasured(this.main, message.durationMs, BigInt(message.endNs), message.http);
         return;
       case 'flush': {
         const { seq, final } = message;
@@ -259,25 +260,25 @@ export class WatchdogCore {
   }
 
   /** A thread measured a stall's exact duration when its loop turned again. */
-  private async onStallMeasured(watched: Watched, durationMs: number, endNs: bigint): Promise<void> {
+  private async onStallMeasured(watched: Watched, durationMs: number, endNs: bigint, http?: RequestsAtStall): Promise<void> {
     const stall = watched.open;
     watched.open = null;
     if (stall !== null && (stall.capturing !== null || this.wantsMaps(stall).length > 0)) {
       // Wait for the capture in flight, then for the maps its frames need from the main thread (its
       // loop is free again), unless a flush needs this stall first (see onFlush).
-      const measured = { stall, durationMs, endNs };
+      const measured = { stall, durationMs, endNs, http };
       watched.awaitingCapture.add(measured);
       await stall.capturing;
       await this.maps.fetch(this.wantsMaps(stall));
       if (!watched.awaitingCapture.delete(measured)) return;
     }
-    this.recordMeasured(watched, stall, durationMs, endNs);
+    this.recordMeasured(watched, stall, durationMs, endNs, http);
   }
 
   /** A stall the thread measured and posted; the main thread's exit waits for these (see MAIN_STALLS_RECORDED_INDEX). */
-  private recordMeasured(watched: Watched, stall: OpenStall | null, durationMs: number, endNs: bigint): void {
+  private recordMeasured(watched: Watched, stall: OpenStall | null, durationMs: number, endNs: bigint, http?: RequestsAtStall): void {
     if (stall !== null) remapStall(stall, mapFrame);
-    this.recorder.record(watched.threadId, stall, durationMs, endNs);
+    this.recorder.record(watched.threadId, stall, durationMs, endNs, http);
     if (watched === this.main) Atomics.add(this.flags, MAIN_STALLS_RECORDED_INDEX, 1);
   }
 
@@ -302,7 +303,7 @@ export class WatchdogCore {
       // The main thread is parked until we answer: it cannot answer a capture, so stalls waiting
       // for one are recorded with what they have.
       for (const watched of [this.main, ...this.threads.values()]) {
-        for (const measured of watched.awaitingCapture) this.recordMeasured(watched, measured.stall, measured.durationMs, measured.endNs);
+        for (const measured of watched.awaitingCapture) this.recordMeasured(watched, measured.stall, measured.durationMs, measured.endNs, measured.http);
         watched.awaitingCapture.clear();
       }
       if (final) this.closeForExit(nowNs);

@@ -8,10 +8,12 @@ import { Worker, setEnvironmentData, type WorkerOptions } from 'node:worker_thre
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
 import type { BusyEvent, StallEvent } from '../feature';
+import type { RequestsAtStall } from '../http/requests';
 import type { CaptureDecision } from '../capture/choose';
 import { watchWorkerExits } from './thread-exits';
 import { watchStartupEnd } from './startup-end';
 import { phaseAt } from '../phase';
+import { routeKey } from '../http/route';
 import { AGENT_ROOTS } from '../agent-roots';
 import { AgentLog, sharedCount } from '../log';
 import {
@@ -66,6 +68,8 @@ export interface WatchdogHooks {
   warnedAtStart?: WarningCode[];
   onStall?(stall: StallEvent): void;
   onBusy?(busy: BusyEvent): void;
+  /** The HTTP request a stall that just ended happened in, and the others in flight (src/http/requests.ts). */
+  requestsAtStall?(previousBeatNs: bigint): RequestsAtStall | null;
 }
 
 export interface Watchdog {
@@ -80,6 +84,8 @@ export interface Watchdog {
    */
   exitWithoutReport(): void;
   post(message: ToWatchdog): void;
+  /** The main thread's last heartbeat (process.hrtime.bigint()). */
+  lastBeatNs(): bigint;
   /** One Int32 the sync-API wrappers write the running API's number into (see SYNC_CALL_INDEX). */
   readonly syncCallSlot: Int32Array;
   /** One Int32 the watchdog sets when it wants the next sync call's site (see CALL_SITE_WANTED_INDEX). */
@@ -191,13 +197,29 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
       Atomics.store(beats, LOOP_ACTIVE_INDEX, BigInt(Math.round(performance.eventLoopUtilization().active * 1000)));
     }
     if (latenessMs < options.thresholdMs) return;
+    let http: RequestsAtStall | null = null;
+    try {
+      http = hooks.requestsAtStall?.(previousBeat) ?? null;
+    } catch {
+      // The stall is still posted, without its request.
+    }
     if (alive) {
-      post({ type: 'stall', durationMs: latenessMs, endNs: String(now) });
+      post({ type: 'stall', durationMs: latenessMs, endNs: String(now), ...(http !== null ? { http } : {}) });
       stallsPosted += 1;
     }
     // Without the watchdog there is no stack, but the duration is measured here: stall counts and
     // durations keep flowing to the metrics.
-    else hooks.onStall?.({ durationMs: latenessMs, site: null, api: null, kind: 'unknown', threadId: 0, phase: phaseAt(previousBeat, startupEndedNs) });
+    else
+      hooks.onStall?.({
+        durationMs: latenessMs,
+        site: null,
+        api: null,
+        kind: 'unknown',
+        threadId: 0,
+        phase: phaseAt(previousBeat, startupEndedNs),
+        ...(http?.request !== undefined ? { route: routeKey(http.request) } : {}),
+        ...(http !== null ? { inFlight: http.inFlight } : {}),
+      });
   };
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
   heartbeat.unref();
@@ -220,6 +242,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   };
   const watchdog: Watchdog = {
     post,
+    lastBeatNs: () => lastBeat,
     syncCallSlot: new Int32Array(shared, SYNC_CALL_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
     callSiteWanted: new Int32Array(shared, CALL_SITE_WANTED_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
     exitWithoutReport() {

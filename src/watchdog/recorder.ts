@@ -25,6 +25,8 @@ import { resolveEntry } from '../stack/source';
 import { matchesSiteRule, parseSiteRules, type SiteRule } from '../stack/site-rules';
 import type { Frame } from '../stack/frames';
 import type { Phase } from '../phase';
+import type { RequestsAtStall } from '../http/requests';
+import { routeKey } from '../http/route';
 
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
@@ -96,10 +98,10 @@ export class StallRecorder {
   }
 
   /** A finished stall: aggregated, logged, told to the main thread, reported. */
-  record(threadId: number, stall: OpenStall | null, durationMs: number, endNs: bigint): void {
+  record(threadId: number, stall: OpenStall | null, durationMs: number, endNs: bigint, http?: RequestsAtStall): void {
     const calls = this.recentSlowCalls.endedWithin(threadId, endNs - BigInt(Math.round((durationMs + HEARTBEAT_MS) * 1e6)), endNs);
     const phase = phaseAt(endNs - BigInt(Math.round(durationMs * 1e6)), this.startupEndedNs);
-    const record = finishedRecord(threadId, stall, durationMs, calls, this.parts.rules, phase);
+    const record = finishedRecord(threadId, stall, durationMs, calls, this.parts.rules, phase, http);
     const site = record.site ? shortLocation(record.site, this.parts.data.cwd) : null;
     // Matched on the final site (source-mapped, slow sync calls considered): the line the report would show.
     const ignored = site !== null && this.isIgnored(record.site, phase);
@@ -108,7 +110,18 @@ export class StallRecorder {
       this.aggregate.add(record);
       this.writeLine(stallLine(record, this.parts.data.cwd));
     }
-    this.parts.send({ type: 'stall', durationMs: record.durationMs, site, api: record.api, kind: record.kind, threadId, phase, ...(ignored ? { ignored: true as const } : {}) });
+    this.parts.send({
+      type: 'stall',
+      durationMs: record.durationMs,
+      site,
+      api: record.api,
+      kind: record.kind,
+      threadId,
+      phase,
+      ...(ignored ? { ignored: true as const } : {}),
+      ...(record.request !== undefined ? { route: routeKey(record.request) } : {}),
+      ...(record.inFlight !== undefined ? { inFlight: record.inFlight } : {}),
+    });
     this.report.schedule();
   }
 

@@ -8,6 +8,7 @@ import type { WarningCode } from '../codes';
 import type { BusyEvent, SlowCall, StallEvent } from '../feature';
 import type { CapturePath } from '../capture/choose';
 import type { MapsAnswer } from '../stack/map-lookup';
+import type { RequestsAtStall } from '../http/requests';
 
 /** Heartbeat period of the main thread; the error bound of a stall duration. */
 export const HEARTBEAT_MS = 10;
@@ -113,7 +114,7 @@ export interface WatchdogData {
 
 /** Main thread -> watchdog. */
 export type ToWatchdog =
-  | { type: 'stall'; durationMs: number; endNs: string }
+  | { type: 'stall'; durationMs: number; endNs: string; http?: RequestsAtStall }
   | { type: 'flush'; seq: number; nowNs: string; final: boolean }
   | { type: 'slow-call'; call: SlowCall }
   /** The names of the timed sync APIs, in the numbering the SYNC_CALL_INDEX slot uses. */

@@ -20,12 +20,32 @@ export function stallLine(record: StallRecord, cwd: string): LogLine {
   const when = record.phase === 'startup' ? ' during start-up' : '';
   const text =
     record.site !== null
-      ? `event loop blocked ${ms} ms${when}${doing} at ${where(record.site, cwd)}${inThread(record.threadId)}${elsewhere(record, cwd)}`
-      : `event loop blocked ${ms} ms${when}${record.kind === 'module-loading' ? doing : ''}${inThread(record.threadId)} (no stack: ${record.noStackReason ?? 'unknown'})`;
+      ? `event loop blocked ${ms} ms${when}${doing} at ${where(record.site, cwd)}${inThread(record.threadId)}${requestText(record)}${elsewhere(record, cwd)}`
+      : `event loop blocked ${ms} ms${when}${record.kind === 'module-loading' ? doing : ''}${inThread(record.threadId)}${requestText(record)} (no stack: ${record.noStackReason ?? 'unknown'})`;
   return {
     text,
-    fields: { event: 'stall', durationMs: ms, threadId: record.threadId, phase: record.phase, api: record.api, kind: record.kind, ...siteFields(record.site) },
+    fields: {
+      event: 'stall',
+      durationMs: ms,
+      threadId: record.threadId,
+      phase: record.phase,
+      api: record.api,
+      kind: record.kind,
+      ...siteFields(record.site),
+      ...(record.request !== undefined ? { method: record.request.method, route: record.request.route, routeExact: record.request.exact } : {}),
+      ...(record.inFlight !== undefined ? { inFlight: record.inFlight } : {}),
+    },
   };
+}
+
+/**
+ * ` in GET /users/:id; 37 requests waited`. A guessed request says so: `probably in`.
+ */
+export function requestText(record: Pick<StallRecord, 'request' | 'inFlight'>): string {
+  const request = record.request;
+  const inRequest = request === undefined ? '' : ` ${request.exact ? 'in' : 'probably in'} ${request.method} ${request.route}`;
+  const waited = record.inFlight === undefined || record.inFlight === 0 ? '' : `; ${record.inFlight} request${record.inFlight === 1 ? '' : 's'} waited`;
+  return inRequest + waited;
 }
 
 /** Debug mode logs every slow sync call, like asyncio debug mode logs every slow callback. */

@@ -10,6 +10,7 @@ import type { Frame } from '../stack/frames';
 import type { StallRecord } from '../report/aggregate';
 import type { OpenStall } from './watched';
 import type { Phase } from '../phase';
+import type { RequestsAtStall } from '../http/requests';
 
 /** Why a module-loading stall has no site: the stack held Node's loader and nothing of the app's. */
 const LOADER_ONLY = "Node's module loader was running, with no file of the app's on the stack (loading the entry, or the handshake with --import hooks such as tsx's)";
@@ -32,6 +33,7 @@ export function finishedRecord(
   calls: readonly SlowCall[],
   rules: AttributionRules,
   phase: Phase,
+  http?: RequestsAtStall,
 ): StallRecord {
   // Each slow call's frames are mapped once, here: mapping reads source maps.
   const slowCalls = calls.filter((each) => each.duringStall !== true).map((each) => namedBy(each, rules));
@@ -49,6 +51,8 @@ export function finishedRecord(
   const short = call !== null && call === askedAbout;
   const kind = classifyStall({ api, site, stack });
   const elsewhere = site !== null ? measuredElsewhere(slowCalls, site, call, durationMs) : [];
+  // A slow call read its request as it ran (exact); the main thread's guess only without one.
+  const request = slowCalls.find((each) => each.call.request !== undefined)?.call.request ?? http?.request;
   return {
     at: stall?.at ?? new Date(Date.now() - durationMs).toISOString(),
     // The heartbeat measures lateness past its 10 ms period, so it can come out a few ms short of
@@ -63,6 +67,8 @@ export function finishedRecord(
     ...(slowCalls.length > 1 ? { syncCalls: slowCalls.map(({ call: each, site: eachSite }) => ({ api: each.api, durationMs: each.durationMs, site: eachSite })) } : {}),
     kind,
     phase,
+    ...(request !== undefined ? { request } : {}),
+    ...(http !== undefined ? { inFlight: http.inFlight } : {}),
     ...(stall ? { detectedAfterMs: Math.round(stall.detectedAfterMs * 10) / 10 } : {}),
     ...(stall?.captureMs !== undefined ? { captureMs: stall.captureMs } : {}),
     stack,

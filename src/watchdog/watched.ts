@@ -2,6 +2,7 @@
  * The watchdog's view of one event loop (the main thread, or an app worker thread that registered)
  * and of the stall it is in, if any.
  */
+import type { RequestsAtStall } from '../http/requests';
 import type { StallDetector } from './detector';
 import type { Frame } from '../stack/frames';
 import type { StallRecord } from '../report/aggregate';
@@ -71,6 +72,8 @@ export interface Measured {
   stall: OpenStall;
   durationMs: number;
   endNs: bigint;
+  /** The main thread's HTTP requests when the stall ended (src/http/requests.ts). */
+  http?: RequestsAtStall | undefined;
 }
 
 export interface Watched {

@@ -1,7 +1,11 @@
 // Throughput, p99 latency and memory cost of the agent and its alternatives on a small HTTP JSON
 // service, driven by autocannon, A/B in one run.
 //
-//   npm run build && node test/bench/overhead.mjs [rounds=7] [seconds=3] [--variants none,production-native,...]
+//   npm run build && node test/bench/overhead.mjs [rounds=7] [seconds=3] [--variants none,production-native,...] [--base DIR]
+//
+// --base DIR adds loopwatch from another built checkout (e.g. `git archive main | tar -x -C DIR`,
+// then `npx tsc -p DIR/tsconfig.json` with node_modules linked) as the variant `base`, production
+// mode, native capture: a change is then measured against the code it changes, round by round.
 //
 // loopwatch runs under each capture path (LOOPWATCH_CAPTURE=native, =inspector), side by side: the
 // paths differ in what is loaded and started up front (the native module and its registration, or
@@ -28,7 +32,7 @@ import autocannon from 'autocannon';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const preload = path.resolve(here, '..', '..', 'preload', 'index.js');
-const { values: flags, positionals } = parseArgs({ options: { variants: { type: 'string' } }, allowPositionals: true });
+const { values: flags, positionals } = parseArgs({ options: { variants: { type: 'string' }, base: { type: 'string' } }, allowPositionals: true });
 const rounds = Number(positionals[0] ?? 7);
 const seconds = Number(positionals[1] ?? 3);
 const WARMUP_SECONDS = 1;
@@ -49,6 +53,9 @@ const allVariants = [
   { key: 'prom-client', name: 'prom-client default metrics', execArgv: ['--import', path.join(here, 'preload-prom-client.mjs')], env: {} },
   { key: 'blocked-at', name: 'blocked-at (threshold 100 ms)', execArgv: ['--import', path.join(here, 'preload-blocked-at.mjs')], env: {} },
 ];
+if (flags.base !== undefined) {
+  allVariants.push({ key: 'base', name: 'loopwatch production, native (base)', execArgv: ['--require', path.resolve(flags.base, 'preload', 'index.js')], env: { LOOPWATCH_MODE: 'production', LOOPWATCH_CAPTURE: 'native' } });
+}
 const variants = pickVariants(flags.variants);
 
 /** The variants named by --variants, always with the "no agent" baseline every ratio divides by. */
@@ -154,6 +161,12 @@ for (const [name, entry] of results) {
   console.log(
     `| ${name} | ${median(entry.rps).toFixed(0)} | ${ratioCell(pairedRatios(entry, 'rps'), 3)} | ${median(entry.p99).toFixed(2)} ms | ${ratioCell(pairedRatios(entry, 'p99'), 2)} | ${median(entry.cpu).toFixed(1)} µs | ${ratioCell(pairedRatios(entry, 'cpu'), 3)} | ${(rss / 2 ** 20).toFixed(1)} MiB | ${rssDelta >= 0 ? '+' : ''}${rssDelta.toFixed(1)} MiB |`,
   );
+}
+const change = results.get('loopwatch production, native');
+const baseline = results.get('loopwatch production, native (base)');
+if (change !== undefined && baseline !== undefined) {
+  const against = (key) => change[key].map((value, round) => value / baseline[key][round]);
+  console.log(`\nthis checkout vs base (production, native), paired per round, median (range): CPU per request ${ratioCell(against('cpu'), 3)}, req/s ${ratioCell(against('rps'), 3)}, p99 ${ratioCell(against('p99'), 2)}`);
 }
 console.log('');
 console.log(`per-round req/s: ${[...results].map(([name, entry]) => `${name}: ${entry.rps.map((v) => v.toFixed(0)).join(' ')}`).join('; ')}`);

@@ -9,7 +9,7 @@ import { STYLE } from './style';
 import { SCRIPT } from './script';
 import { kindColor } from './kinds';
 import { renderLegend, renderTimeline, siteIndexer } from './timeline';
-import { adviceParts, busyNote, displayPath, excerpt, frameClass, ignoredNote, inProcesses, location, ms, noStackReasons, stallsAt } from '../format';
+import { adviceParts, busyNote, displayPath, excerpt, frameClass, ignoredNote, inProcesses, location, ms, noStackReasons, routesNote, stallsAt, worstRequestStall } from '../format';
 import type { ReportView, SiteView, StallView } from '../load-report';
 import type { Frame } from '../../stack/frames';
 import { suggestFloating } from '../../advice/suggest';
@@ -140,7 +140,7 @@ function siteDetail(site: SiteView, rank: number, report: ReportView, cwd: strin
 <header><span class="rank">#${rank}</span><span class="loc">${esc(location(site, cwd))}</span><span class="fn">${esc(site.function)}</span>${kindBadge(site.kind)}${phaseBadge(site)}${site.api !== null ? `<span class="api">${esc(site.api)}</span>` : ''}
 <span class="stats"${processTitle(site)}>${site.count} stall${site.count === 1 ? '' : 's'} · ${esc(ms(site.totalMs))} total · max ${esc(ms(site.maxMs))}${esc(inProcesses(site))}</span></header>
 <div class="body">
-${sourceBlock(site, cwd)}
+${requestsBlock(site, report)}${sourceBlock(site, cwd)}
 ${adviceBlock(site.suggestion)}
 <div class="stacks">
 <div><h3>Stack of the worst occurrence</h3>${stackList(site.stack, cwd)}</div>
@@ -148,6 +148,14 @@ ${samplesBlock(stalls[0], cwd)}
 </div>
 </div>
 </section>`;
+}
+
+/** `blocked 812 ms in GET /users/:id; 37 requests waited`, and the site's stalls by route; '' without requests. */
+function requestsBlock(site: SiteView, report: ReportView): string {
+  const worst = worstRequestStall(site, report.stalls);
+  const routes = routesNote(site, 10);
+  if (worst === null && routes === null) return '';
+  return `<p class="requests">${worst !== null ? esc(worst) : ''}${worst !== null && routes !== null ? '<br>' : ''}${routes !== null ? `requests: ${esc(routes)}` : ''}</p>\n`;
 }
 
 /** Hovering a merged site's numbers shows the stalls per process. */

@@ -31,6 +31,35 @@ describe('mergeReports', () => {
     expect(merged.sites[0]!.stack[0]!.function).toBe('worst');
   });
 
+  it('sums the routes of a site over processes, bounded like one process bounds them', () => {
+    const many = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`GET /r${i}`, 1]));
+    const others = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`POST /s${i}`, 2]));
+    const merged = mergeReports([
+      { file: 'a.json', report: report(1, { sites: [site({ routes: { 'GET /users/:id': 2, ...many } })] }) },
+      { file: 'b.json', report: report(2, { sites: [site({ routes: { 'GET /users/:id': 3, other: 4, ...others } })] }) },
+      { file: 'c.json', report: report(3, { sites: [site({})] }) },
+    ]);
+    const routes = merged.sites[0]!.routes!;
+    expect(routes['GET /users/:id']).toBe(5);
+    expect(Object.keys(routes).filter((route) => route !== 'other')).toHaveLength(20);
+    // Every stall is still counted somewhere: 2 + 15 + 3 + 4 + 30.
+    expect(Object.values(routes).reduce((sum, count) => sum + count, 0)).toBe(54);
+  });
+
+  it('shows the worst request stall and the routes of a site in the terminal and HTML reports', () => {
+    const one = report(1, {
+      sites: [site({ routes: { 'GET /users/:id': 2 } })],
+      stalls: [stall(812, { request: { method: 'GET', route: '/users/:id', exact: true }, inFlight: 37 }), stall(120, { inFlight: 1 })],
+    });
+    const text = renderTerminal(one, { paint: paint(false), cwd: '/app', top: 5, width: 100 });
+    expect(text).toContain('blocked 812 ms in GET /users/:id; 37 requests waited');
+    expect(text).toContain('requests: GET /users/:id ×2');
+    const html = renderHtml(one, { cwd: '/app' });
+    expect(html).toContain('blocked 812 ms in GET /users/:id; 37 requests waited');
+    const guessed = report(1, { sites: [site({})], stalls: [stall(300, { request: { method: 'POST', route: '/orders', exact: false }, inFlight: 0 })] });
+    expect(renderTerminal(guessed, { paint: paint(false), cwd: '/app', top: 5, width: 100 })).toContain('blocked 300 ms probably in POST /orders\n');
+  });
+
   it('keys worker-thread sites by kind, not by id, and keeps main and worker, start-up and runtime apart', () => {
     const merged = mergeReports([
       { file: 'a.json', report: report(1, { sites: [site({ threadId: 3 }), site({ threadId: 0 }), site({ phase: 'startup' })] }) },

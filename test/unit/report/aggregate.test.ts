@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StallAggregate, type StallRecord } from '../../../src/report/aggregate';
+import { MAX_ROUTES_PER_SITE, StallAggregate, type StallRecord } from '../../../src/report/aggregate';
 
 function stall(file: string, line: number, durationMs: number): StallRecord {
   const site = { file, line, column: 1, function: 'f' };
@@ -18,6 +18,22 @@ describe('StallAggregate', () => {
     expect(first).toMatchObject({ file: '/a.js', line: 1, column: 7, count: 2, totalMs: 400, maxMs: 300 });
     expect(second).toMatchObject({ file: '/b.js', count: 1, totalMs: 150 });
     expect(aggregate.stallCount).toBe(3);
+  });
+
+  it('counts a site\'s stalls per request route, at most MAX_ROUTES_PER_SITE routes and then other', () => {
+    const aggregate = new StallAggregate(10, 10);
+    const request = (route: string) => ({ method: 'GET', route, exact: true });
+    aggregate.add({ ...stall('/a.js', 1, 100), request: request('/users/:id') });
+    aggregate.add({ ...stall('/a.js', 1, 100), request: request('/users/:id') });
+    aggregate.add(stall('/a.js', 1, 100));
+    for (let i = 0; i < 10_000; i++) aggregate.add({ ...stall('/a.js', 1, 100), request: request(`/raw/${i}`) });
+    const routes = aggregate.siteList()[0]!.routes!;
+    expect(routes['GET /users/:id']).toBe(2);
+    expect(Object.keys(routes)).toHaveLength(MAX_ROUTES_PER_SITE + 1);
+    expect(routes.other).toBe(10_000 - (MAX_ROUTES_PER_SITE - 1));
+    // A site no request ever blocked has no routes at all.
+    aggregate.add(stall('/b.js', 2, 100));
+    expect(aggregate.siteList().find((site) => site.file === '/b.js')!.routes).toBeUndefined();
   });
 
   it('stays bounded with 100,000 distinct sites, folding the smallest into overflow', () => {

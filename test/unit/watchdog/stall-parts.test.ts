@@ -49,6 +49,24 @@ describe('finishedRecord', () => {
     expect(finishedRecord(0, stall, 500, [call('fs.readFileSync', 130, 1n, 8), call('fs.readFileSync', 130, 2n, 8)], rules, 'runtime')).toMatchObject({ api: 'fs.readFileSync', site: { line: 8 } });
   });
 
+  it('names the request: a slow call\'s own (exact) before the main thread\'s guess, in the record and the log line', () => {
+    const stall: OpenStall = { ...openStall(0n, 110), site: appFrame(40, 'render'), stack: [appFrame(40, 'render')] };
+    const guess = { request: { method: 'GET', route: '/users/:id', exact: false }, inFlight: 37 };
+    const guessed = finishedRecord(0, stall, 812, [], rules, 'runtime', guess);
+    expect(guessed).toMatchObject({ request: { method: 'GET', route: '/users/:id', exact: false }, inFlight: 37 });
+    expect(stallLine(guessed, '/srv/app').text).toBe('event loop blocked 812 ms at server.js:40 (render) probably in GET /users/:id; 37 requests waited');
+    expect(stallLine(guessed, '/srv/app').fields).toMatchObject({ method: 'GET', route: '/users/:id', routeExact: false, inFlight: 37 });
+    const slow = { ...call('fs.readFileSync', 500, 1n, 8), request: { method: 'POST', route: '/orders', exact: true } };
+    const exact = finishedRecord(0, stall, 812, [slow], rules, 'runtime', guess);
+    expect(exact.request).toEqual({ method: 'POST', route: '/orders', exact: true });
+    expect(stallLine(exact, '/srv/app').text).toContain(' in POST /orders; 37 requests waited');
+    // No HTTP in play: neither field, and the line as it always was.
+    const plain = finishedRecord(0, stall, 812, [], rules, 'runtime');
+    expect(plain).not.toHaveProperty('request');
+    expect(plain).not.toHaveProperty('inFlight');
+    expect(stallLine(plain, '/srv/app').text).toBe('event loop blocked 812 ms at server.js:40 (render)');
+  });
+
   it('is never shorter than the sync call inside it (the heartbeat measures lateness past its period)', () => {
     expect(finishedRecord(0, null, 195, [call('fs.readFileSync', 201.5, 1n, 8)], rules, 'runtime').durationMs).toBe(201.5);
     expect(finishedRecord(0, null, 300, [call('fs.readFileSync', 201.5, 1n, 8)], rules, 'runtime').durationMs).toBe(300);
