@@ -25,6 +25,17 @@ beforeAll(async () => {
   const env: NodeJS.ProcessEnv = { ...process.env, LOOPWATCH_METRICS_PORT: String(appPort), LOOPWATCH_LOG: 'off' };
   delete env.NODE_OPTIONS;
   running.push(startProcess(process.execPath, ['--require', PRELOAD, path.join(FIXTURES, 'metrics-e2e-app.js')], env, ROOT));
+  // A second target whose loop is saturated with no stall (30 ms of CPU every 35 ms): the busy
+  // panel's data. The app above stalls every second, and seconds with a stall are never busy time.
+  const busyPort = await freePort();
+  running.push(
+    startProcess(
+      process.execPath,
+      ['--require', PRELOAD, path.join(FIXTURES, 'saturated.js')],
+      { ...env, LOOPWATCH_METRICS_PORT: String(busyPort), LOOPWATCH_BUSY_WINDOW_MS: '2000', SATURATED_RUN_MS: '600000' },
+      ROOT,
+    ),
+  );
 
   const dir = tempDir('loopwatch-prometheus-');
   const config = path.join(dir, 'prometheus.yml');
@@ -37,7 +48,7 @@ beforeAll(async () => {
       'scrape_configs:',
       '  - job_name: loopwatch-e2e',
       '    static_configs:',
-      `      - targets: ['127.0.0.1:${appPort}']`,
+      `      - targets: ['127.0.0.1:${appPort}', '127.0.0.1:${busyPort}']`,
       '',
     ].join('\n'),
   );
