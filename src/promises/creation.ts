@@ -94,8 +94,9 @@ function withoutAgentFrames(callSites: NodeJS.CallSite[]): NodeJS.CallSite[] {
 function isHookDispatch(file: string | null | undefined): boolean {
   return file === 'node:internal/promise_hooks' || file === 'node:internal/async_hooks';
 }
+/** The marker's own frame: by file and name, since bundled, its file holds the rest of loopwatch too. */
 function isMarker(callSite: NodeJS.CallSite): boolean {
-  return callSite.getFileName() === THEN_MARKER_FILE;
+  return callSite.getFileName() === THEN_MARKER_FILE && callSite.getFunctionName() === 'then';
 }
 
 function isBuiltin(callSite: NodeJS.CallSite | undefined, name: string): boolean {

@@ -6,7 +6,10 @@
  * JavaScript call in front of every `.then` the app makes (`await` does not go through it).
  */
 
-/** This file: its frame sits between V8's `then` and the app's line in creation stacks. */
+/**
+ * This file (or the bundle it is part of, scripts/bundle.mjs): the marker's frame, a function named
+ * `then` here, sits between V8's `then` and the app's line in creation stacks.
+ */
 export const THEN_MARKER_FILE = __filename;
 
 export interface ThenMarker {

@@ -3,7 +3,6 @@
  * it, and the exit handshake. The heartbeat timer is unref'd and the worker too: loopwatch never
  * keeps a process alive.
  */
-import * as path from 'node:path';
 import { Worker, setEnvironmentData, type WorkerOptions } from 'node:worker_threads';
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
@@ -15,6 +14,7 @@ import { watchStartupEnd } from './startup-end';
 import { phaseAt } from '../phase';
 import { routeKey } from '../http/route';
 import { AGENT_ROOTS } from '../agent-roots';
+import { WATCHDOG_WORKER_FILE } from '../paths';
 import { AgentLog, sharedCount } from '../log';
 import {
   ACTIVE_AFTER_MS,
@@ -94,7 +94,7 @@ export interface Watchdog {
 }
 
 /** `workerFile` is the watchdog worker's script; only tests pass another (one that fails, say). */
-export function startWatchdog(options: Options, capture: CaptureDecision, hooks: WatchdogHooks, workerFile = path.join(__dirname, 'worker.js')): Watchdog {
+export function startWatchdog(options: Options, capture: CaptureDecision, hooks: WatchdogHooks, workerFile = WATCHDOG_WORKER_FILE): Watchdog {
   const shared = new SharedArrayBuffer(SHARED_BYTES);
   const beats = new BigInt64Array(shared);
   const flags = new Int32Array(shared);

@@ -4,8 +4,8 @@
  * No debugger is involved: V8 adds no debug info to the functions it interrupts, so nothing is
  * deoptimised and V8's inliner has no debug-info race to lose (docs/capture.md).
  */
-import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { CAPTURE_THREAD_FILE } from '../paths';
 import { mapFrame, MAX_SCANNED_FRAMES, urlToPath, type Frame } from '../stack/frames';
 import type { NativeFrame } from '../capture/native-binding';
 import type { SampleResult, Sampler } from './watched';
@@ -55,7 +55,7 @@ export class NativeCaptureThread {
   constructor(
     data: CaptureThreadData,
     private readonly onFailure: (message: string) => void,
-    file = path.join(__dirname, 'capture-thread.js'),
+    file = CAPTURE_THREAD_FILE,
   ) {
     const worker = new Worker(file, { workerData: data, execArgv: [] });
     worker.on('message', (reply: CaptureReply) => this.settle(reply.id, reply));

@@ -1,0 +1,19 @@
+// Bundles the two entry points a process pays for at start-up, after tsc has compiled dist/:
+// - dist/src/preload-bundle.js: what `--require loopwatch/preload` loads on the app's main thread
+//   (the agent, its features, the watchdog's main-thread side);
+// - dist/src/watchdog-worker.js: the watchdog worker's entry.
+// Node's CommonJS loader resolves, reads and wraps each file on its own: about 45 files on the
+// main thread cost tens of milliseconds of every process's start (docs/benchmarks.md, "Start-up").
+// Both bundles sit in dist/src, next to src/paths.ts's output, so the folder they compute paths from
+// is the same bundled or not. Packages stay outside (prom-client, the OpenTelemetry API,
+// source-map-support and the native capture module load only when used), and so do Node's builtins.
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const compiled = path.join(root, 'dist', 'src');
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning', sourcemap: 'linked' };
+
+await build({ ...common, entryPoints: [path.join(compiled, 'preload.js')], outfile: path.join(compiled, 'preload-bundle.js') });
+await build({ ...common, entryPoints: [path.join(compiled, 'watchdog', 'worker.js')], outfile: path.join(compiled, 'watchdog-worker.js') });
