@@ -20,7 +20,7 @@ export const POLL_MS = 10;
  * heartbeat (process.hrtime.bigint(), monotonic and the same clock in every thread). The Int32 view
  * holds the exit handshake: the worker stores the flush sequence it finished and notifies.
  */
-export const SHARED_BYTES = 56;
+export const SHARED_BYTES = 64;
 export const BEAT_INDEX = 0;
 export const FLUSH_ACK_INDEX = 4;
 /** Int32 slot the worker sets to 1 once it is up: a flush waits longer for a worker still booting. */
@@ -70,6 +70,15 @@ export const NATIVE_CAPTURE_INDEX = 11;
  * clears the slot (see wrap.ts). A loop of many short calls then still names its line.
  */
 export const CALL_SITE_WANTED_INDEX = 12;
+/**
+ * Int32 slot: the id of the HTTP request (src/http/requests.ts) whose async context the native
+ * capture found the main thread blocked in, read from loopwatch's AsyncLocalStorage (Node 24 and
+ * later); 0 for none. Written by the capture thread, with the stall's heartbeat in
+ * CAPTURED_REQUEST_BEAT_INDEX first: the main thread takes the id only for the stall it measures.
+ */
+export const CAPTURED_REQUEST_INDEX = 13;
+/** BigInt64 slot (bytes 56-63): the heartbeat of the stall CAPTURED_REQUEST_INDEX belongs to. */
+export const CAPTURED_REQUEST_BEAT_INDEX = 7;
 
 /** Marks the watchdog's own worker so the preload never starts an agent inside it. */
 export const WATCHDOG_MARK = '__loopwatchWatchdog';
