@@ -60,12 +60,14 @@ panel('timeseries', 'Event-loop delay', 'monitorEventLoopDelay between scrapes, 
   [
     { expr: `max by (instance) (loopwatch_eventloop_delay_seconds${sel(', percentile="99"')})`, legendFormat: 'p99 {{instance}}' },
     { expr: `max by (instance) (loopwatch_eventloop_delay_max_seconds${sel()})`, legendFormat: 'max {{instance}}' },
-  ], { h: 8, w: 12, x: 0, y }, ts('s'));
+  ], { h: 8, w: 8, x: 0, y }, ts('s'));
 panel('timeseries', 'Event-loop utilization', 'Fraction of time the loop was busy running JavaScript or native callbacks.',
   [
     { expr: `max by (instance) (loopwatch_eventloop_utilization_ratio${sel()})`, legendFormat: 'at scrape {{instance}}' },
     { expr: `sum by (instance) (rate(loopwatch_eventloop_time_seconds_total${sel(', state="active"')}[$__rate_interval])) / sum by (instance) (rate(loopwatch_eventloop_time_seconds_total${sel()}[$__rate_interval]))`, legendFormat: 'avg {{instance}}' },
-  ], { h: 8, w: 12, x: 12, y }, ts('percentunit', { min: 0, max: 1 }));
+  ], { h: 8, w: 8, x: 8, y }, ts('percentunit', { min: 0, max: 1 }));
+panel('timeseries', 'Busy loop: time by site', 'A saturated loop (busy past LOOPWATCH_BUSY_PERCENT, every callback under the stall threshold): the share of wall time spent at each site, from 10 Hz stack samples. Empty while the loop is not saturated.',
+  [{ expr: `sum by (site) (rate(loopwatch_eventloop_busy_seconds_total${sel()}[$__rate_interval]))`, legendFormat: '{{site}}' }], { h: 8, w: 8, x: 16, y }, ts('percentunit', { min: 0 }));
 y += 8;
 row('Blocking APIs and promises');
 panel('timeseries', 'Sync-API time by API', 'Seconds per second the loop spent inside *Sync calls (fs, crypto, zlib, child_process, JSON): 1 means fully blocked.',

@@ -8,7 +8,7 @@ import { parseSiteRule } from './stack/site-rules';
 import { warn } from './warn';
 import { chooseCapture } from './capture/choose';
 import { startWatchdog, type Watchdog } from './watchdog/main';
-import { createLiveStats, type FeatureContext, type LiveStats, type StallEvent } from './feature';
+import { createLiveStats, type BusyEvent, type FeatureContext, type LiveStats, type StallEvent } from './feature';
 import { FEATURES } from './feature-list';
 import { startHttpContext, type HttpContext } from './http/requests';
 
@@ -43,6 +43,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
   const capture = chooseCapture(options, warn);
   const reportWarned = options.report !== null && !checkReportFolder(expandPath(options.report, process.pid));
   const stallListeners: Array<(stall: StallEvent) => void> = [];
+  const busyListeners: Array<(busy: BusyEvent) => void> = [];
   let watchdog: Watchdog | null = null;
   let http: HttpContext | null = null;
   try {
@@ -53,6 +54,9 @@ export function start(overrides: Partial<Options> = {}): Agent {
       warnedAtStart: reportWarned ? ['LOOPWATCH_REPORT_UNWRITABLE'] : [],
       onStall: (stall) => {
         for (const listener of stallListeners) guard(() => listener(stall));
+      },
+      onBusy: (busy) => {
+        for (const listener of busyListeners) guard(() => listener(busy));
       },
     });
   } catch (error) {
@@ -91,6 +95,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
     slowCall: (call) => watchdog?.post({ type: 'slow-call', call }),
     currentRequest: () => http?.current(),
     onStall: (listener) => void stallListeners.push(listener),
+    onBusy: (listener) => void busyListeners.push(listener),
     ...(watchdog !== null
       ? {
           syncCallSlot: watchdog.syncCallSlot,

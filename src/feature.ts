@@ -9,6 +9,13 @@ import type { Options } from './options';
 import type { WarningCode } from './codes';
 import type { Frame } from './stack/frames';
 
+/** Part of a saturated loop's busy time, at a site (src/watchdog/busy.ts): no stall, many short callbacks. */
+export interface BusyEvent {
+  /** Like StallEvent's site; null when the samples named none. */
+  site: string | null;
+  ms: number;
+}
+
 /**
  * The HTTP request a stall happened in (src/http/requests.ts): `route` is the framework's template
  * or the path with its ids folded. `exact: false` is a guess from timing, never silent.
@@ -83,6 +90,8 @@ export interface FeatureContext {
   /** Tells the watchdog about a slow sync call, so a stall it caused is attributed to it exactly. */
   slowCall(call: SlowCall): void;
   onStall(listener: (stall: StallEvent) => void): void;
+  /** Busy time of a saturated loop, as the watchdog attributes it, once a second while busy. */
+  onBusy(listener: (busy: BusyEvent) => void): void;
   /**
    * Where the sync-API wrappers say which API is running (1 + its index in `declareSyncApis`'s
    * list, 0 for none), so the watchdog does not spend a stack capture on a native call it cannot

@@ -87,6 +87,14 @@ export interface Options {
    * @default false
    */
   stallContext: boolean;
+  /**
+   * `LOOPWATCH_BUSY_PERCENT`: a main thread whose event loop is busy at least this share of the time
+   * over `LOOPWATCH_BUSY_WINDOW_MS`, with no stall needed, is sampled at 10 Hz and its busy time
+   * attributed to sites (the report's `busy` section). `0` turns it off. @default 80
+   */
+  busyPercent: number;
+  /** `LOOPWATCH_BUSY_WINDOW_MS`: the window `LOOPWATCH_BUSY_PERCENT` is measured over. @default 5000 */
+  busyWindowMs: number;
 }
 
 export const DEFAULTS: Readonly<Options> = Object.freeze({
@@ -115,6 +123,8 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   floatingIgnore: [],
   ignoreSites: [],
   stallContext: false,
+  busyPercent: 80,
+  busyWindowMs: 5000,
 });
 
 /** The debug-mode threshold, like asyncio debug mode but twice as strict. */
@@ -253,6 +263,8 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     floatingIgnore,
     ignoreSites,
     stallContext: flag('LOOPWATCH_STALL_CONTEXT', DEFAULTS.stallContext),
+    busyPercent: integer('LOOPWATCH_BUSY_PERCENT', DEFAULTS.busyPercent, 0, 100),
+    busyWindowMs: integer('LOOPWATCH_BUSY_WINDOW_MS', DEFAULTS.busyWindowMs, 1000, 3_600_000),
   };
   return { options, warnings };
 }

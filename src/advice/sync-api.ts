@@ -195,6 +195,11 @@ function nativeAdvice(api: string, line: string | null, where: string): string |
         `${api} walked a large object graph on the main thread at ${where}; it is the same structured clone that postMessage and structuredClone run, and takes as long as the graph is big. Serialize less (only the fields the reader needs, or one page at a time), or keep the data binary (an ArrayBuffer or Buffer) and transfer it instead of serializing it.`,
         'If a worker thread or another process consumes the result, let it do the work: a worker can deserialize a buffer it receives by transfer without blocking the main loop.',
       ].join('\n');
+    case 'Buffer.alloc':
+    case 'Buffer#fill':
+      return [
+        `${api} wrote a fill pattern over a large buffer at ${where}: every byte is written on the main thread. A buffer that only needs to be zeroed costs nothing up front: \`Buffer.alloc(size)\` without a fill gets zeroed memory from the operating system page by page, as it is first touched. A buffer that is written in full right after needs no fill at all (\`Buffer.allocUnsafe(size)\`). If the pattern is the point, allocate it once at start-up and copy from it (\`template.copy(target)\`), or fill it in chunks between turns of the loop.`,
+      ].join('\n');
     case 'Atomics.wait':
       return atomicsAdvice(line, where);
     case 'WebAssembly.Module': {

@@ -84,6 +84,19 @@ export function inProcesses(site: { processes?: Record<string, number> }): strin
   return ` · in ${count} process${count === 1 ? '' : 'es'}`;
 }
 
+/**
+ * `The loop was saturated for 2.09 s (1 period, no stall needed): 96% of it at src/render.js:8 (render), 4% at a.js:3 (f)`;
+ * null when it never was.
+ */
+export function busyNote(busy: { periods: number; totalMs: number; sites: Array<Pick<Frame, 'file' | 'line' | 'function'> & { busyMs: number }> }, cwd: string): string | null {
+  if (busy.totalMs <= 0) return null;
+  const share = (part: number): string => `${Math.round((part / busy.totalMs) * 100)}%`;
+  const shown = busy.sites.slice(0, 3).map((site) => `${share(site.busyMs)} at ${location(site, cwd)} (${site.function})`);
+  const more = busy.sites.length > 3 ? ` and ${busy.sites.length - 3} more site${busy.sites.length === 4 ? '' : 's'}` : '';
+  const where = shown.length > 0 ? `: ${shown.join(', ')}${more}` : ': no sample named a site';
+  return `The loop was saturated for ${ms(busy.totalMs)} (${busy.periods} period${busy.periods === 1 ? '' : 's'}, every callback under the threshold)${where}`;
+}
+
 /** `3 stalls at ignored sites (LOOPWATCH_IGNORE_SITES, 1.20 s): src/migrate.js:12 ×2, a.js:1 ×1`; null when there were none. */
 export function ignoredNote(ignored: { count: number; totalMs: number; bySite: Record<string, number> }): string | null {
   if (ignored.count === 0) return null;

@@ -51,7 +51,16 @@ export type ReportView = Pick<Report, 'pid' | 'startedAt' | 'writtenAt' | 'reaso
   rejections: RejectionView[];
   /** Present when the report merges several (merge.ts): the processes that contributed. */
   merged?: { processes: ProcessView[] };
+  busy: BusyView;
 };
+
+/** A saturated loop's busy time by site (docs/report.md, "Busy loop"); zeros in reports from before it. */
+export interface BusyView {
+  periods: number;
+  totalMs: number;
+  unattributedMs: number;
+  sites: Array<Frame & { busyMs: number; samples: number }>;
+}
 
 /** One process that contributed to a merged report. */
 export interface ProcessView {
@@ -118,6 +127,12 @@ export function normalizeReport(raw: unknown, file = 'the report'): ReportView {
       count: num(record(r.ignored).count),
       totalMs: num(record(r.ignored).totalMs),
       bySite: Object.fromEntries(Object.entries(record(record(r.ignored).bySite)).map(([site, count]) => [site, num(count)])),
+    },
+    busy: {
+      periods: num(record(r.busy).periods),
+      totalMs: num(record(r.busy).totalMs),
+      unattributedMs: num(record(r.busy).unattributedMs),
+      sites: list(record(r.busy).sites).map((site) => ({ ...frame(record(site)), busyMs: num(record(site).busyMs), samples: num(record(site).samples) })),
     },
     syncApis: normalizeSyncApis(record(r.syncApis)),
     floating: list(promises.floating).map((item) => ({ ...frame(record(item)), count: num(record(item).count) || 1 })),

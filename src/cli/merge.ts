@@ -8,7 +8,7 @@
  * advice) is kept. A merged report given as an input merges again: its processes carry over.
  */
 import { countRoute } from '../report/aggregate';
-import type { ProcessView, RejectionView, ReportView, SiteView, StallView, SyncApiStats, FloatingView } from './load-report';
+import type { BusyView, ProcessView, RejectionView, ReportView, SiteView, StallView, SyncApiStats, FloatingView } from './load-report';
 
 export interface MergeInput {
   /** How the user named the report, for the process label (`<pid>@<file>`). */
@@ -71,6 +71,12 @@ export function mergeReports(inputs: readonly MergeInput[], maxStalls?: number):
       reasons: sumCounts(reports.map((report) => report.unattributed.reasons)),
     },
     stalls: stalls.sort((a, b) => b.durationMs - a.durationMs).slice(0, keep),
+    busy: {
+      periods: sum(reports, (report) => report.busy.periods),
+      totalMs: round(sum(reports, (report) => report.busy.totalMs)),
+      unattributedMs: round(sum(reports, (report) => report.busy.unattributedMs)),
+      sites: mergeBusySites(reports.flatMap((report) => report.busy.sites)),
+    },
     syncApis: mergeSyncApis(reports.map((report) => report.syncApis)),
     floating: mergeBy(
       reports.flatMap((report) => report.floating),
@@ -149,6 +155,21 @@ function mergeBy<T extends { count: number }>(items: readonly T[], key: (item: T
     else add(into, item);
   }
   return [...out.values()].sort((a, b) => b.count - a.count);
+}
+
+/** Busy sites summed by line, the busiest first. */
+function mergeBusySites(sites: BusyView['sites']): BusyView['sites'] {
+  const out = new Map<string, BusyView['sites'][number]>();
+  for (const site of sites) {
+    const key = `${site.file}:${site.line}`;
+    const into = out.get(key);
+    if (into === undefined) out.set(key, { ...site });
+    else {
+      into.busyMs = round(into.busyMs + site.busyMs);
+      into.samples += site.samples;
+    }
+  }
+  return [...out.values()].sort((a, b) => b.busyMs - a.busyMs);
 }
 
 function sumCounts(maps: ReadonlyArray<Record<string, number>>): Record<string, number> {

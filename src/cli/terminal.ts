@@ -3,7 +3,7 @@
  * line from disk with a line of context, and the advice. Plain text when not on a terminal.
  */
 import type { Paint } from './colors';
-import { adviceParts, displayPath, excerpt, ignoredNote, inProcesses, location, ms, noStackReasons, routesNote, worstRequestStall } from './format';
+import { adviceParts, busyNote, displayPath, excerpt, ignoredNote, inProcesses, location, ms, noStackReasons, routesNote, worstRequestStall } from './format';
 import type { ProcessView, ReportView, SiteView } from './load-report';
 import { suggestFloating } from '../advice/suggest';
 import { diskSources } from '../stack/source';
@@ -44,6 +44,8 @@ export function renderTerminal(report: ReportView, options: TerminalOptions): st
   }
   const ignored = ignoredNote(report.ignored);
   if (ignored !== null) out.push(p.dim(`${ignored}.`));
+  const busy = busyNote(report.busy, options.cwd);
+  if (busy !== null) out.push('', `${busy}.`);
   out.push(...renderSyncApis(report, p));
   out.push(...renderPromises(report, options));
   return out.join('\n') + '\n';

@@ -45,12 +45,13 @@ interface Tracked extends RequestInStore {
 
 /**
  * The main thread's heartbeat as plain numbers, for code that runs on every request
- * (here), kept by the heartbeat in src/watchdog/main.ts: two field reads and a `performance.now()`, no call, no BigInt.
+ * (here), kept by the heartbeat in src/watchdog/main.ts: two field reads and a `Date.now()` (not
+ * `performance.now()`: its first read can load perf_hooks, see ACTIVE_AFTER_MS), no BigInt.
  */
 export interface BeatClock {
   /** Counts heartbeats: the same number means the same turn of the loop. */
   epoch: number;
-  /** `performance.now()` at the last heartbeat. */
+  /** `Date.now()` at the last heartbeat. */
   atMs: number;
 }
 
@@ -104,7 +105,7 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
     seenAny = true;
     if (inFlight.size >= MAX_IN_FLIGHT) inFlight.sweep();
     if (inFlight.size < MAX_IN_FLIGHT) inFlight.add(socket, tracked);
-    if (performance.now() - clock.atMs < thresholdMs) {
+    if (Date.now() - clock.atMs < thresholdMs) {
       lastOnTimeStart = tracked;
       lastOnTimeStartEpoch = clock.epoch;
     }
@@ -121,7 +122,7 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
       finished[finishedNext] = tracked;
       finishedNext = (finishedNext + 1) % RECENTLY_FINISHED;
     }
-    if (lateFinishEpoch !== clock.epoch && performance.now() - clock.atMs >= thresholdMs) {
+    if (lateFinishEpoch !== clock.epoch && Date.now() - clock.atMs >= thresholdMs) {
       lateFinish = tracked;
       lateFinishEpoch = clock.epoch;
     }

@@ -5,7 +5,7 @@
  * here and stalls wait here, to be replayed when the set is created. prom-client is ~40 ms of a
  * process's start-up otherwise. On globalThis, like the set, so a second copy of the package finds it.
  */
-import type { LiveStats, StallEvent } from '../feature';
+import type { BusyEvent, LiveStats, StallEvent } from '../feature';
 import type { MetricSet, MetricSetConfig } from './registry';
 
 /** Stalls kept for a metric set not created yet: >= 100 ms each, this is over 16 minutes of stalls. */
@@ -17,6 +17,8 @@ export interface MetricsFeed {
   stats: LiveStats | null;
   mode: string;
   pending: StallEvent[];
+  /** Busy time waiting likewise (at most MAX_PENDING_STALLS too): a few per second of a busy loop. */
+  pendingBusy: BusyEvent[];
   /** The metric set, once created. */
   set: MetricSet | null;
 }
@@ -27,13 +29,18 @@ type GlobalWithFeed = typeof globalThis & { [FEED]?: MetricsFeed };
 /** The feed, created with the first caller's config (the agent's, when the preload runs first). */
 export function metricsFeed(config?: MetricSetConfig): MetricsFeed | undefined {
   const holder = globalThis as GlobalWithFeed;
-  if (config !== undefined) holder[FEED] ??= { config, stats: null, mode: 'unstarted', pending: [], set: null };
+  if (config !== undefined) holder[FEED] ??= { config, stats: null, mode: 'unstarted', pending: [], pendingBusy: [], set: null };
   return holder[FEED];
 }
 
 export function feedStall(feed: MetricsFeed, stall: StallEvent): void {
   if (feed.set !== null) feed.set.recordStall(stall);
   else if (feed.pending.length < MAX_PENDING_STALLS) feed.pending.push(stall);
+}
+
+export function feedBusy(feed: MetricsFeed, busy: BusyEvent): void {
+  if (feed.set !== null) feed.set.recordBusy(busy);
+  else if (feed.pendingBusy.length < MAX_PENDING_STALLS) feed.pendingBusy.push(busy);
 }
 
 export function feedSource(feed: MetricsFeed, stats: LiveStats | null, mode: string): void {
@@ -46,6 +53,8 @@ export function feedSource(feed: MetricsFeed, stats: LiveStats | null, mode: str
 export function attachFeed(feed: MetricsFeed, set: MetricSet): void {
   set.setSource(feed.stats, feed.mode);
   for (const stall of feed.pending) set.recordStall(stall);
+  for (const busy of feed.pendingBusy) set.recordBusy(busy);
   feed.pending = [];
+  feed.pendingBusy = [];
   feed.set = set;
 }

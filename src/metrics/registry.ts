@@ -6,7 +6,7 @@
  */
 import type { Registry, Metric } from 'prom-client';
 import { prom } from './prom';
-import type { LiveStats, StallEvent } from '../feature';
+import type { BusyEvent, LiveStats, StallEvent } from '../feature';
 import { DEFAULTS } from '../options';
 import { createStallMetrics } from './stalls';
 import { createRouteMetrics } from './routes';
@@ -20,6 +20,7 @@ export interface MetricSet {
   readonly registry: Registry;
   readonly metrics: readonly Metric[];
   recordStall(stall: StallEvent): void;
+  recordBusy(busy: BusyEvent): void;
   setSource(stats: LiveStats | null, mode: string): void;
 }
 
@@ -49,6 +50,7 @@ export function createMetricSet(config: MetricSetConfig): MetricSet {
       stalls.record(stall);
       routes.record(stall);
     },
+    recordBusy: (busy) => stalls.recordBusy(busy),
     setSource(stats, mode) {
       live.setSource(stats);
       info.setMode(mode);

@@ -5,7 +5,7 @@
 import { labels as labelsOf, noLabels } from './labels';
 import type { Counter, Histogram, Gauge } from 'prom-client';
 import { prom } from './prom';
-import type { StallEvent } from '../feature';
+import type { BusyEvent, StallEvent } from '../feature';
 import { SiteLabels } from './sites';
 import { stallBuckets } from './readings';
 
@@ -20,6 +20,7 @@ export function threadLabel(threadId: number): 'main' | 'worker' {
 export interface StallMetrics {
   metrics: Array<Counter | Histogram | Gauge>;
   record(stall: StallEvent): void;
+  recordBusy(busy: BusyEvent): void;
 }
 
 export function createStallMetrics(thresholdMs: number, maxSites: number): StallMetrics {
@@ -61,8 +62,20 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
     help: 'Stalls at sites LOOPWATCH_IGNORE_SITES names, counted in no other stall family',
     registers: [],
   });
+  const busySeconds = new Counter({
+    name: 'loopwatch_eventloop_busy_seconds_total',
+    help: 'Time a saturated event loop (busy past LOOPWATCH_BUSY_PERCENT, no stall needed) spent in callbacks, by site, as its samples split it',
+    labelNames: ['site'],
+    registers: [],
+  });
   return {
-    metrics: [stalls, duration, blocked, longest, overflow, ignored],
+    metrics: [stalls, duration, blocked, longest, overflow, ignored, busySeconds],
+    recordBusy(busy) {
+      // The site labels are shared with the stall families: one bound for every `site` label.
+      const { site, overflow: overflowed } = sites.label(busy.site);
+      busySeconds.inc(labelsOf({ site }), busy.ms / 1000);
+      if (overflowed) overflow.inc(noLabels());
+    },
     record(stall) {
       if (stall.ignored === true) {
         ignored.inc(noLabels());

@@ -86,7 +86,7 @@ function packageName(root: string): string {
   return scope.startsWith('@') ? `${scope}/${last}` : last;
 }
 
-function isAgentFrame(frame: Frame, rules: AttributionRules): boolean {
+export function isAgentFrame(frame: Frame, rules: AttributionRules): boolean {
   return rules.agentRoots.some((root) => frame.file.startsWith(root + path.sep));
 }
 

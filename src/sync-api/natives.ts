@@ -11,9 +11,10 @@
 
 /**
  * Where a wrapper reads the input's size: `this`, the first or second argument (`byteSize`), the
- * first argument which may be an ArrayBuffer (`bufferSize`), or nowhere (always timed).
+ * first argument which may be an ArrayBuffer (`bufferSize`), the first argument as a byte count when
+ * a fill value follows it (`Buffer.alloc(size, fill)`: `filledSize`), or nowhere (always timed).
  */
-export type SizeFrom = 'this' | 0 | 1 | 'buffer0' | 'always';
+export type SizeFrom = 'this' | 0 | 1 | 'buffer0' | 'filled' | 'always';
 
 export interface NativeTarget {
   /** The name users see: `Buffer#toString` (a method), `Buffer.from` (a static), `structuredClone`. */
@@ -60,6 +61,11 @@ export function byteSize(value: unknown): number {
   return (apply(typedArrayTag, value, []) !== undefined ? apply(typedArrayByteLength, value, []) : apply(dataViewByteLength, value, [])) as number;
 }
 
+/** `Buffer.alloc(size, fill)`: the size when a fill is given (without one, the memory is zeroed by the OS); else 0. */
+export function filledSize(size: unknown, fill: unknown): number {
+  return fill !== undefined && typeof size === 'number' ? size : 0;
+}
+
 const arrayBufferByteLength = getter(ArrayBuffer.prototype, 'byteLength');
 const sharedArrayBufferByteLength = typeof SharedArrayBuffer === 'function' ? getter(SharedArrayBuffer.prototype as object, 'byteLength') : null;
 
@@ -97,6 +103,9 @@ export function nativeTargets(): NativeTarget[] {
     { api: 'Buffer#toString', owner: Buffer.prototype as object, key: 'toLocaleString', size: 'this' },
     { api: 'Buffer.from', owner: Buffer, key: 'from', size: 0 },
     { api: 'Buffer#write', owner: Buffer.prototype as object, key: 'write', size: 0 },
+    // Zeroed memory comes from the OS as needed; a fill pattern is written byte by byte (120 MB: 140 ms).
+    { api: 'Buffer.alloc', owner: Buffer, key: 'alloc', size: 'filled' },
+    { api: 'Buffer#fill', owner: Buffer.prototype as object, key: 'fill', size: 'this' },
     { api: 'TextDecoder#decode', owner: TextDecoder.prototype, key: 'decode', size: 'buffer0' },
     { api: 'TextEncoder#encode', owner: TextEncoder.prototype, key: 'encode', size: 0 },
     { api: 'TextEncoder#encodeInto', owner: TextEncoder.prototype, key: 'encodeInto', size: 0 },

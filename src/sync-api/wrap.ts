@@ -4,7 +4,7 @@
  * a stack (and a message to the watchdog).
  */
 import { performance } from 'node:perf_hooks';
-import { bufferSize, byteSize, type SizeFrom } from './natives';
+import { bufferSize, byteSize, filledSize, type SizeFrom } from './natives';
 
 export interface ApiCounter {
   calls: number;
@@ -152,6 +152,12 @@ export function wrapNative(
       // TextDecoder#decode also takes an ArrayBuffer.
       wrapper = { wrapper(this: unknown, input?: unknown): unknown {
         if (state.depth > 0 || bufferSize(input) < floor) return apply(original, this, arguments);
+        return timed(this, arguments);
+      } }.wrapper;
+      break;
+    case 'filled':
+      wrapper = { wrapper(this: unknown, size?: unknown, fill?: unknown): unknown {
+        if (state.depth > 0 || filledSize(size, fill) < floor) return apply(original, this, arguments);
         return timed(this, arguments);
       } }.wrapper;
       break;

@@ -84,6 +84,7 @@ export function registerThread(options: Options, warn: FeatureContext['warn']): 
     markDirty: () => undefined,
     slowCall: (call) => post({ type: 'slow-call', threadId, call }),
     onStall: () => undefined,
+    onBusy: () => undefined,
     // Tells the watchdog this thread is inside a native call, where a pause cannot land: it then
     // queues none (one queued there would outlive a watchdog that dies before the call returns).
     syncCallSlot: new Int32Array(registry, slotSyncCallIndex(slot) * Int32Array.BYTES_PER_ELEMENT, 1),

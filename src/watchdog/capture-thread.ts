@@ -39,8 +39,10 @@ function capture(request: CaptureRequest): CaptureReply {
   if (Number(process.hrtime.bigint() - BigInt(request.postedNs)) / 1e6 > STALE_REQUEST_MS) return { id, outcome: 'stale' };
   const beats = beatViews[request.beats];
   const expected = BigInt(request.beatNs);
+  /** Whether the loop turned since the stall began; a busy loop's sample takes any callback. */
+  const turned = (): boolean => request.anyTurn !== true && Atomics.load(beats, request.beatIndex) !== expected;
   // The loop turned while the request waited: nothing to capture (and no interrupt to send).
-  if (Atomics.load(beats, request.beatIndex) !== expected) return { id, outcome: 'turned' };
+  if (turned()) return { id, outcome: 'turned' };
   // Counted first, then checked (as THREAD_SESSIONS_INDEX is): an exiting main thread either sees
   // the capture and waits for it, or the capture sees the exit and does not start.
   Atomics.store(flags, NATIVE_CAPTURE_INDEX, 1);
@@ -55,7 +57,7 @@ function capture(request: CaptureRequest): CaptureReply {
       const tookMs = Number(process.hrtime.bigint() - attemptNs) / 1e6;
       // A stack taken after the loop turned belongs to a later callback: only one read while the
       // heartbeat is still the one the stall began with is the stall's.
-      if (Atomics.load(beats, request.beatIndex) !== expected) return entryStack !== null ? { id, outcome: 'captured', frames: entryStack, atEntry: true } : { id, outcome: 'turned' };
+      if (turned()) return entryStack !== null ? { id, outcome: 'captured', frames: entryStack, atEntry: true } : { id, outcome: 'turned' };
       const thread = threads[request.key];
       if (thread === undefined) return { id, outcome: 'not-listed' };
       if (request.beats === 'main') handOverRequest(thread.asyncState, expected);

@@ -5,6 +5,7 @@
  * unit tests drive it with a fake clock, fake samplers and fake timers.
  */
 import { StallDetector } from './detector';
+import { BusyWatch } from './busy';
 import { CaptureScheduler } from './capture-scheduler';
 import { ThreadRegistry } from './thread-registry';
 import { StallRecorder, type StallLog } from './recorder';
@@ -16,6 +17,7 @@ import {
   EXITING_INDEX,
   FLUSH_ACK_INDEX,
   HEARTBEAT_MS,
+  LOOP_ACTIVE_INDEX,
   MAIN_STALLS_RECORDED_INDEX,
   SYNC_CALL_INDEX,
   nsToMs,
@@ -26,6 +28,7 @@ import {
 import type { StallRecord } from '../report/aggregate';
 import { expandPath } from '../options';
 import { mapFrame } from '../stack/frames';
+import { isAgentFrame } from '../stack/attribution';
 import { mainPackageRoot } from '../stack/main-package';
 import { MainThreadMaps, remapStall } from '../stack/memory-maps';
 import type { WarningCode } from '../codes';
@@ -51,6 +54,8 @@ export class WatchdogCore {
   private readonly maps: MainThreadMaps;
   readonly main: Watched;
   readonly threads: ThreadRegistry;
+  /** The main thread's busy loop, when LOOPWATCH_BUSY_PERCENT is not 0. */
+  private readonly busy: BusyWatch | null;
 
   constructor(private readonly parts: CoreParts) {
     const { data } = parts;
@@ -97,6 +102,7 @@ export class WatchdogCore {
       warn: (code, message) => this.warn(code, message),
     });
     this.main = this.watch(0, -1, new BigInt64Array(data.shared), BEAT_INDEX, 'main');
+    this.busy = this.options.busyPercent > 0 ? this.watchBusy(new BigInt64Array(data.shared)) : null;
     this.threads = new ThreadRegistry(data.registry, {
       watch: (threadId, slot, beats, beatIndex) => this.watch(threadId, slot, beats, beatIndex, 'registry'),
       terminated: (watched, open) => {
@@ -114,6 +120,7 @@ export class WatchdogCore {
   tick(): void {
     this.threads.discover();
     this.poll(this.main);
+    this.busy?.tick();
     for (const watched of this.threads.values()) if (watched.gone !== true) this.poll(watched);
     // A stall going on is part of the report on disk too: a SIGTERM now (no signal listener, see
     // agent.ts) must not lose it. Debounced like every other write.
@@ -205,6 +212,22 @@ export class WatchdogCore {
     this.parts.send({ type: 'warning', code, message });
   }
 
+  private watchBusy(beats: BigInt64Array): BusyWatch {
+    const { rules } = this.recorder;
+    return new BusyWatch({
+      percent: this.options.busyPercent,
+      windowMs: this.options.busyWindowMs,
+      nowMs: () => this.parts.nowMs(),
+      activeMs: () => Number(Atomics.load(beats, LOOP_ACTIVE_INDEX)) / 1000,
+      stalled: () => this.main.open !== null,
+      // Read at each sample: the capture thread can die, and the main sampler with it.
+      sample: () => this.main.capture?.sampleRunning?.() ?? Promise.resolve({ frames: null }),
+      betweenCallbacks: (frames) => frames.every((frame) => frame.file.startsWith('node:') || isAgentFrame(frame, rules)),
+      step: (step) => this.recorder.busyStep(step),
+      changed: (busy, utilisation) => this.recorder.busyChanged(busy, utilisation),
+    });
+  }
+
   private watch(threadId: number, slot: number, beats: BigInt64Array, beatIndex: number, where: 'main' | 'registry'): Watched {
     const detector = new StallDetector({
       thresholdMs: this.options.thresholdMs,
@@ -294,6 +317,7 @@ export class WatchdogCore {
   /** The final flush: no capture from now on, and the stalls still open are recorded as they stand. */
   private closeForExit(nowNs: bigint): void {
     this.exiting = true;
+    this.busy?.flush();
     this.samplers.close();
     this.main.capture?.endNow();
     this.main.capture = null;

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Worker, setEnvironmentData, type WorkerOptions } from 'node:worker_threads';
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
-import type { StallEvent } from '../feature';
+import type { BusyEvent, StallEvent } from '../feature';
 import type { BeatClock, RequestsAtStall } from '../http/requests';
 import type { CaptureDecision } from '../capture/choose';
 import { watchWorkerExits } from './thread-exits';
@@ -17,8 +17,10 @@ import { routeKey } from '../http/route';
 import { AGENT_ROOTS } from '../agent-roots';
 import { AgentLog, sharedCount } from '../log';
 import {
+  ACTIVE_AFTER_MS,
   BEAT_INDEX,
   CAPTURE_PATH_KEY,
+  LOOP_ACTIVE_INDEX,
   EXITING_INDEX,
   FLUSH_ACK_INDEX,
   HEARTBEAT_MS,
@@ -67,6 +69,7 @@ export interface WatchdogHooks {
   /** Codes the user was already told at start-up: the watchdog does not say them again. */
   warnedAtStart?: WarningCode[];
   onStall?(stall: StallEvent): void;
+  onBusy?(busy: BusyEvent): void;
   /** The HTTP request a stall that just ended happened in, and the others in flight (src/http/requests.ts). */
   requestsAtStall?(stalledEpoch: number, capturedId: number | null): RequestsAtStall | null;
 }
@@ -98,7 +101,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   const beats = new BigInt64Array(shared);
   const flags = new Int32Array(shared);
   let lastBeat = process.hrtime.bigint();
-  const clock: BeatClock = { epoch: 0, atMs: performance.now() };
+  const clock: BeatClock = { epoch: 0, atMs: Date.now() };
   /** Stalls posted to the watchdog; compared with MAIN_STALLS_RECORDED_INDEX at exit. */
   let stallsPosted = 0;
   Atomics.store(beats, BEAT_INDEX, lastBeat);
@@ -136,6 +139,9 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     else if (message.type === 'stall') {
       const { type: _type, ...stall } = message;
       hooks.onStall?.(stall);
+    } else if (message.type === 'busy') {
+      const { type: _type, ...busy } = message;
+      hooks.onBusy?.(busy);
     } else if (message.type === 'source-maps-wanted') answerSourceMaps(message.id, message.files);
   });
   /**
@@ -187,6 +193,8 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   /** How late the next heartbeat is at `now`: the length of the stall going on, if any. */
   const latenessAt = (now: bigint): number => nsToMs(now - lastBeat) - HEARTBEAT_MS;
 
+  /** When the heartbeat starts publishing the loop's active time (see LOOP_ACTIVE_INDEX). */
+  const activeFromNs = lastBeat + BigInt(ACTIVE_AFTER_MS * 1e6);
   /** One heartbeat: a turn of the loop. If it comes late enough, the loop was stalled until now. */
   const beat = (): void => {
     const now = process.hrtime.bigint();
@@ -195,8 +203,12 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     const stalledEpoch = clock.epoch;
     lastBeat = now;
     Atomics.store(beats, BEAT_INDEX, now);
+    // Date.now(), not performance.now(): the first `performance` read can load perf_hooks (see ACTIVE_AFTER_MS).
     clock.epoch = stalledEpoch + 1;
-    clock.atMs = performance.now();
+    clock.atMs = Date.now();
+    if (options.busyPercent > 0 && now >= activeFromNs) {
+      Atomics.store(beats, LOOP_ACTIVE_INDEX, BigInt(Math.round(performance.eventLoopUtilization().active * 1000)));
+    }
     if (latenessMs < options.thresholdMs) return;
     let http: RequestsAtStall | null = null;
     try {

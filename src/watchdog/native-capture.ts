@@ -29,6 +29,8 @@ export interface CaptureRequest {
   beatIndex: number;
   beatNs: string;
   postedNs: string;
+  /** A busy loop's sample (src/watchdog/busy.ts): any callback's stack will do, the loop may turn. */
+  anyTurn?: true;
 }
 
 export type CaptureReply =
@@ -65,14 +67,14 @@ export class NativeCaptureThread {
   }
 
   /** A stack of `target`, or null when no answer came in time (or the thread is gone). */
-  capture(target: NativeTarget, beatNs: bigint): Promise<CaptureReply | null> {
+  capture(target: NativeTarget, beatNs: bigint, anyTurn = false): Promise<CaptureReply | null> {
     const worker = this.worker;
     if (worker === null) return Promise.resolve(null);
     const id = this.nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.settle(id, null), NATIVE_REPLY_TIMEOUT_MS);
       this.pending.set(id, { resolve, timer });
-      const request: CaptureRequest = { id, ...target, beatNs: String(beatNs), postedNs: String(process.hrtime.bigint()) };
+      const request: CaptureRequest = { id, ...target, beatNs: String(beatNs), postedNs: String(process.hrtime.bigint()), ...(anyTurn ? { anyTurn: true as const } : {}) };
       worker.postMessage(request);
     });
   }
@@ -108,10 +110,19 @@ export class NativeSampler implements Sampler {
     private readonly target: NativeTarget,
   ) {}
 
-  async sample(_stillBlocked: () => boolean, beatNs: bigint): Promise<SampleResult> {
+  sample(_stillBlocked: () => boolean, beatNs: bigint): Promise<SampleResult> {
+    return this.capture(beatNs, false);
+  }
+
+  /** The stack of whatever callback runs now: a busy loop's sample, not a stall's. */
+  sampleRunning(): Promise<SampleResult> {
+    return this.capture(0n, true);
+  }
+
+  private async capture(beatNs: bigint, anyTurn: boolean): Promise<SampleResult> {
     const thread = this.thread();
     if (thread === null) return { frames: null, unreachable: 'starting' };
-    const reply = await thread.capture(this.target, beatNs);
+    const reply = await thread.capture(this.target, beatNs, anyTurn);
     if (reply === null) return { frames: null, unreachable: 'timed-out' };
     switch (reply.outcome) {
       case 'captured':

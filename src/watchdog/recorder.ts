@@ -5,7 +5,11 @@
  */
 import { RecentSlowCalls } from './slow-calls';
 import { finishedRecord, ongoingRecord } from './stall-record';
-import { hangLine, slowCallLine, stallLine, type LogLine } from './stall-lines';
+import { busyEndLine, busyStartLine, hangLine, slowCallLine, stallLine, type LogLine } from './stall-lines';
+import { BusyAggregate, type BusySection } from '../report/busy';
+import { classifyStall } from '../report/classify';
+import { siteSuggestion } from '../advice/cached';
+import type { BusyStep } from './busy';
 import { HEARTBEAT_MS, nsToMs, type FromWatchdog, type WatchdogData } from './shared';
 import type { OpenStall } from './watched';
 import { mapFrame } from '../stack/frames';
@@ -26,6 +30,8 @@ import { routeKey } from '../http/route';
 
 /** Slow sync calls remembered for matching with the stall they caused. */
 const RECENT_SLOW_CALLS = 32;
+/** Sites kept for the line at a busy period's end (only the top one is named). */
+const BUSY_PERIOD_SITES = 100;
 
 /** Where stall lines go (src/log.ts's AgentLog). */
 export interface StallLog {
@@ -57,6 +63,9 @@ export class StallRecorder {
   private startupEndedNs: bigint | null = null;
   /** LOOPWATCH_IGNORE_SITES, against the directory the app started in (options.ts checked each entry). */
   private readonly ignoreRules: SiteRule[];
+  private readonly busy: BusyAggregate;
+  /** The busy period going on: its time, and each site's part of it (for the line at its end). */
+  private busyPeriod: { ms: number; bySite: Map<string, { site: Frame; ms: number }> } | null = null;
   readonly report: ReportWriter;
   readonly rules: AttributionRules;
 
@@ -77,9 +86,10 @@ export class StallRecorder {
       ...(data.capture === 'off' ? { stacksUnavailable: data.noCaptureReason ?? 'stack capture unavailable' } : {}),
       entryFiles: resolveEntry(data.mainModule),
     };
+    this.busy = new BusyAggregate(options.maxSites);
     this.report = new ReportWriter({
       path: parts.reportPath,
-      build: (reason, current) => buildReport(context, this.aggregate, reason, current, this.sections),
+      build: (reason, current) => buildReport(context, this.aggregate, reason, current, { ...this.sections, busy: this.busySection(context.entryFiles ?? []) }),
       ongoing: () => parts.ongoing(),
       writeFile: (path, report) => parts.writeReportFile(path, report),
       onError: (error) => parts.warn('LOOPWATCH_REPORT_UNWRITABLE', `cannot write LOOPWATCH_REPORT=${parts.reportPath} (${error.message})`),
@@ -113,6 +123,44 @@ export class StallRecorder {
       ...(record.inFlight !== undefined ? { inFlight: record.inFlight } : {}),
     });
     this.report.schedule();
+  }
+
+  /** One second of a busy loop: its time split over the sites its samples landed on. */
+  busyStep(step: BusyStep): void {
+    const samples = step.stacks.map((stack) => {
+      const frames = stack.map(mapFrame);
+      const site = siteOf(frames, this.parts.rules);
+      return { site: site !== null && this.isIgnored(site, 'runtime') ? null : site, stack: frames };
+    });
+    for (const { site, ms } of this.busy.addStep(step.activeMs, samples)) {
+      this.parts.send({ type: 'busy', site: site !== null ? shortLocation(site, this.parts.data.cwd) : null, ms });
+      const period = this.busyPeriod;
+      if (period === null) continue;
+      period.ms += ms;
+      if (site === null) continue;
+      const key = `${site.file}:${site.line}`;
+      const known = period.bySite.get(key);
+      if (known !== undefined) known.ms += ms;
+      else if (period.bySite.size < BUSY_PERIOD_SITES) period.bySite.set(key, { site, ms });
+    }
+    this.report.schedule();
+  }
+
+  /** The loop turned busy, or calm again: one line each. */
+  busyChanged(busy: boolean, utilisation: number): void {
+    const { options, cwd } = this.parts.data;
+    if (busy) {
+      this.busy.periods += 1;
+      this.busyPeriod = { ms: 0, bySite: new Map() };
+      this.writeLine(busyStartLine(utilisation, options.busyWindowMs, options.thresholdMs));
+      return;
+    }
+    const period = this.busyPeriod;
+    this.busyPeriod = null;
+    if (period === null) return;
+    let top: { site: Frame; ms: number } | null = null;
+    for (const each of period.bySite.values()) if (top === null || each.ms > top.ms) top = each;
+    this.writeLine(busyEndLine(period.ms, top, cwd));
   }
 
   startupEnded(endNs: bigint): void {
@@ -149,6 +197,15 @@ export class StallRecorder {
     const phase = phaseAt(stall.beatNs, this.startupEndedNs);
     if (this.isIgnored(stall.site, phase)) return null;
     return ongoingRecord(threadId, stall, nsToMs(nowNs - stall.beatNs) - HEARTBEAT_MS, inApi, phase);
+  }
+
+  /** The report's `busy` section, each site with its advice (read from disk: this is the watchdog's thread). */
+  private busySection(entryFiles: readonly string[]): BusySection & { sites: Array<BusySection['sites'][number] & { suggestion: string }> } {
+    const section = this.busy.section(this.parts.data.options.busyPercent, this.parts.data.options.busyWindowMs);
+    return {
+      ...section,
+      sites: section.sites.map((site) => ({ ...site, suggestion: siteSuggestion({ ...site, api: null, kind: classifyStall({ api: null, site, stack: site.stack }), phase: 'runtime' }, entryFiles) })),
+    };
   }
 
   /** Whether LOOPWATCH_IGNORE_SITES names this site (in this phase). */

@@ -5,7 +5,7 @@
  */
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
-import type { SlowCall, StallEvent } from '../feature';
+import type { BusyEvent, SlowCall, StallEvent } from '../feature';
 import type { CapturePath } from '../capture/choose';
 import type { MapsAnswer } from '../stack/map-lookup';
 import type { RequestsAtStall } from '../http/requests';
@@ -20,7 +20,7 @@ export const POLL_MS = 10;
  * heartbeat (process.hrtime.bigint(), monotonic and the same clock in every thread). The Int32 view
  * holds the exit handshake: the worker stores the flush sequence it finished and notifies.
  */
-export const SHARED_BYTES = 64;
+export const SHARED_BYTES = 72;
 export const BEAT_INDEX = 0;
 export const FLUSH_ACK_INDEX = 4;
 /** Int32 slot the worker sets to 1 once it is up: a flush waits longer for a worker still booting. */
@@ -71,14 +71,25 @@ export const NATIVE_CAPTURE_INDEX = 11;
  */
 export const CALL_SITE_WANTED_INDEX = 12;
 /**
+ * BigInt64 slot (bytes 56-63): the main thread's event-loop active time so far, in microseconds
+ * (`performance.eventLoopUtilization().active`, about 30 ns a read), written at each heartbeat from
+ * ACTIVE_AFTER_MS on. The watchdog reads the loop's utilisation from it (src/watchdog/busy.ts).
+ */
+export const LOOP_ACTIVE_INDEX = 7;
+/**
+ * The first read can load Node's perf_hooks (11 modules, when the sync-API timing has not): half a
+ * second in, so no short-lived process and no start-up pays for it. A busy window is seconds long anyway.
+ */
+export const ACTIVE_AFTER_MS = 500;
+/**
  * Int32 slot: the id of the HTTP request (src/http/requests.ts) whose async context the native
  * capture found the main thread blocked in, read from loopwatch's AsyncLocalStorage (Node 24 and
  * later); 0 for none. Written by the capture thread, with the stall's heartbeat in
  * CAPTURED_REQUEST_BEAT_INDEX first: the main thread takes the id only for the stall it measures.
  */
 export const CAPTURED_REQUEST_INDEX = 13;
-/** BigInt64 slot (bytes 56-63): the heartbeat of the stall CAPTURED_REQUEST_INDEX belongs to. */
-export const CAPTURED_REQUEST_BEAT_INDEX = 7;
+/** BigInt64 slot (bytes 64-71): the heartbeat of the stall CAPTURED_REQUEST_INDEX belongs to. */
+export const CAPTURED_REQUEST_BEAT_INDEX = 8;
 
 /** Marks the watchdog's own worker so the preload never starts an agent inside it. */
 export const WATCHDOG_MARK = '__loopwatchWatchdog';
@@ -178,6 +189,8 @@ export type ThreadMessage =
 export type FromWatchdog =
   | { type: 'warning'; code: WarningCode; message: string }
   | ({ type: 'stall' } & StallEvent)
+  /** Busy time of a saturated loop attributed to a site (src/watchdog/busy.ts); null: no site. */
+  | ({ type: 'busy' } & BusyEvent)
   /** The source maps of code transformed in the main thread's memory, asked for after a stall (src/stack/memory-maps.ts). */
   | { type: 'source-maps-wanted'; id: number; files: string[] };
 

@@ -95,3 +95,26 @@ function inThread(threadId: number): string {
 function siteFields(site: Frame | null): LogFields {
   return site === null ? { file: null, line: null } : { file: site.file, line: site.line, column: site.column, function: site.function };
 }
+
+/** The loop turned busy: no stall, but little room left for anything else. */
+export function busyStartLine(utilisation: number, windowMs: number, thresholdMs: number): LogLine {
+  const percent = Math.round(utilisation * 100);
+  return {
+    text: `event loop ${percent}% busy over the last ${formatSeconds(windowMs)} with no callback over ${thresholdMs} ms: sampling where (the report's busy section)`,
+    fields: { event: 'busy-start', utilisation: Math.round(utilisation * 1000) / 1000, windowMs },
+  };
+}
+
+/** The loop is calm again: how long it was busy, and where most of that time went. */
+export function busyEndLine(busyMs: number, top: { site: Frame; ms: number } | null, cwd: string): LogLine {
+  const share = top !== null && busyMs > 0 ? Math.round((top.ms / busyMs) * 100) : 0;
+  const most = top !== null ? `; ${share}% of it at ${where(top.site, cwd)}` : '';
+  return {
+    text: `event loop was busy for ${formatSeconds(busyMs)}${most}`,
+    fields: { event: 'busy-end', busyMs: Math.round(busyMs), share: top !== null ? share : null, ...siteFields(top?.site ?? null) },
+  };
+}
+
+function formatSeconds(ms: number): string {
+  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 100) / 10} s`;
+}

@@ -58,6 +58,11 @@ export interface SampleResult {
  */
 export interface Sampler {
   sample(stillBlocked: () => boolean, beatNs: bigint): Promise<SampleResult>;
+  /**
+   * The stack of whatever callback runs now, for a busy loop (src/watchdog/busy.ts). The native
+   * path only: an inspector pause per sample would slow the busy code it samples.
+   */
+  sampleRunning?(): Promise<SampleResult>;
   end(): Promise<void>;
   endNow(): void;
 }

@@ -6,7 +6,8 @@
 // integration fixtures, plus bench-only ones in test/bench/fixtures/). Each runs once under each
 // tool, in a child process, the way a user would run it:
 // - loopwatch (`--require preload`): a hit when the report's worst site (`sites[0]`), or for a sync
-//   API scenario the site of that API, is exactly the blocking file:line.
+//   API scenario the site of that API, for a start-up scenario the worst start-up site, or for a
+//   saturated loop the busiest site (`busy.sites[0]`), is exactly the blocking file:line.
 // - blocked-at (test/bench/preload-blocked-at.mjs, threshold 100 ms): a hit when ANY stack it
 //   reported names the blocking file:line anywhere in the stack. This is the more lenient test, on
 //   purpose: blocked-at reports where the blocking callback was scheduled, so demanding its top frame
@@ -61,13 +62,16 @@ const scenarios = [
   { name: 'ESM named import of pbkdf2Sync', ...fixture('sync-esm.mjs', { api: 'crypto.pbkdf2Sync' }) },
   // Native calls that are not *Sync APIs: a capture lands only after they return.
   { name: 'structuredClone of a big object', ...fixture('native-structured-clone.js', { api: 'structuredClone' }) },
-  { name: 'Buffer#toString base64 of 120 MB', ...fixture('native-base64.js', { api: 'Buffer#toString' }) },
+  { name: 'Buffer#toString base64 of 200 MB', ...fixture('native-base64.js', { api: 'Buffer#toString' }) },
   // Many short sync calls, none slow by itself.
   { name: 'a loop of short readFileSync calls', ...fixture('sync-many-short.js', { marker: 'READ LINE' }) },
   // A dependency loaded at start-up: the require() line, as module loading.
-  { name: 'require() of a big dependency at start-up', ...fixture('phase-cjs.js', { marker: 'LOADING LINE' }) },
+  // The fixture blocks about as long at runtime afterwards: the start-up site is the one asked about.
+  { name: 'require() of a big dependency at start-up', ...fixture('phase-cjs.js', { marker: 'LOADING LINE', phase: 'startup' }) },
   // 300 ms of CPU work, then a 150 ms sync call at the next line: the CPU line is the worst site.
   { name: 'CPU work, then a sync call, in one callback', ...fixture('sync-split.js', { marker: 'CPU LINE' }) },
+  // Every callback under the threshold, the loop 85% busy: the report's busy section, default window.
+  { name: 'a saturated loop, no callback over 100 ms', ...fixture('saturated.js', { busy: true }), env: { SATURATED_RUN_MS: '8000' } },
   // A worker's own loop stalls, the main thread's does not: does the tool look beyond the main thread?
   {
     name: 'CPU loop in a worker thread',
@@ -92,21 +96,29 @@ const short = (file, line) => `${path.relative(root, file.startsWith('file:') ? 
 
 function underLoopwatch(scenario, line) {
   const reportPath = path.join(scratch, `${path.basename(scenario.run)}.loopwatch.json`);
-  run(['--require', preload, ...(scenario.nodeArgs ?? []), scenario.run], { LOOPWATCH_REPORT: reportPath, LOOPWATCH_LOG: 'off', LOOPWATCH_MODE: 'production' });
+  run(['--require', preload, ...(scenario.nodeArgs ?? []), scenario.run], { ...scenario.env, LOOPWATCH_REPORT: reportPath, LOOPWATCH_LOG: 'off', LOOPWATCH_MODE: 'production' });
   let report;
   try {
     report = JSON.parse(fs.readFileSync(reportPath, 'utf8'));
   } catch {
     return { hit: false, reported: 'no report' };
   }
-  const site = (scenario.api && report.sites.find((candidate) => candidate.api === scenario.api)) || report.sites[0];
+  if (scenario.busy) {
+    const busiest = report.busy?.sites[0];
+    if (!busiest) return { hit: false, reported: `no busy site (${report.busy?.totalMs ?? 0} ms busy)` };
+    return { hit: busiest.file === scenario.source && busiest.line === line, reported: `${short(busiest.file, busiest.line)}, ${busiest.busyMs.toFixed(0)} ms busy` };
+  }
+  const site =
+    (scenario.api && report.sites.find((candidate) => candidate.api === scenario.api)) ||
+    (scenario.phase && report.sites.find((candidate) => candidate.phase === scenario.phase)) ||
+    report.sites[0];
   if (!site) return { hit: false, reported: `no site (${report.stalls.length} stalls)` };
   return { hit: site.file === scenario.source && site.line === line, reported: `${short(site.file, site.line)}, ${site.maxMs.toFixed(0)} ms` };
 }
 
 function underBlockedAt(scenario, line) {
   const out = path.join(scratch, `${path.basename(scenario.run)}.blocked-at.jsonl`);
-  run(['--enable-source-maps', '--import', blockedAtPreload, ...(scenario.nodeArgs ?? []), scenario.run], { BLOCKED_AT_OUT: out });
+  run(['--enable-source-maps', '--import', blockedAtPreload, ...(scenario.nodeArgs ?? []), scenario.run], { ...scenario.env, BLOCKED_AT_OUT: out });
   const reports = fs.existsSync(out) ? fs.readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((text) => JSON.parse(text)) : [];
   if (reports.length === 0) return { hit: false, reported: 'nothing reported' };
   const wanted = [`${scenario.source}:${line}:`, `${pathToFileURL(scenario.source).href}:${line}:`];

@@ -9,7 +9,7 @@ import { STYLE } from './style';
 import { SCRIPT } from './script';
 import { kindColor } from './kinds';
 import { renderLegend, renderTimeline, siteIndexer } from './timeline';
-import { adviceParts, displayPath, excerpt, frameClass, ignoredNote, inProcesses, location, ms, noStackReasons, routesNote, stallsAt, worstRequestStall } from '../format';
+import { adviceParts, busyNote, displayPath, excerpt, frameClass, ignoredNote, inProcesses, location, ms, noStackReasons, routesNote, stallsAt, worstRequestStall } from '../format';
 import type { ReportView, SiteView, StallView } from '../load-report';
 import type { Frame } from '../../stack/frames';
 import { suggestFloating } from '../../advice/suggest';
@@ -107,7 +107,8 @@ function kindBadge(kind: StallKind): string {
 
 function sitesTable(report: ReportView, cwd: string): string {
   const ignoredText = ignoredNote(report.ignored);
-  const ignored = ignoredText !== null ? `<p class="note">${esc(ignoredText)}.</p>` : '';
+  const busyText = busyNote(report.busy, cwd);
+  const ignored = (ignoredText !== null ? `<p class="note">${esc(ignoredText)}.</p>` : '') + (busyText !== null ? `<p class="busy">${esc(busyText)}.</p>` : '');
   if (report.sites.length === 0) return `<h2>Blocking sites</h2><div class="panel empty">No blocking site was located.${ignored}</div>`;
   const worst = Math.max(...report.sites.map((site) => site.totalMs));
   const rows = report.sites.map((site, i) => {

@@ -79,5 +79,6 @@ details.sample summary .t { color: var(--muted); display: inline-block; min-widt
 .spread i { display: inline-block; height: 8px; background: #12b76a; border-radius: 4px; }
 .empty { color: var(--muted); font-style: italic; }
 .note { color: var(--muted); font-size: 13px; margin-top: 10px; }
+.busy { margin-top: 10px; padding: 8px 10px; border-left: 3px solid var(--accent); }
 footer { margin-top: 48px; color: var(--muted); font-size: 12px; text-align: center; }
 `;

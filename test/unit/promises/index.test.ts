@@ -13,6 +13,7 @@ function fakeContext(overrides: Partial<typeof DEFAULTS> = {}) {
     markDirty: () => undefined,
     slowCall: () => undefined,
     onStall: () => undefined,
+    onBusy: () => undefined,
   };
   return { context, section: () => sections.get('promises')!() as any };
 }

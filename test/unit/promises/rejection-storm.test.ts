@@ -24,6 +24,7 @@ describe('a storm of distinct unhandled rejections', () => {
       markDirty: () => undefined,
       slowCall: () => undefined,
       onStall: () => undefined,
+      onBusy: () => undefined,
     };
     const stop = startPromises(context);
     let stackReads = 0;

@@ -13,6 +13,7 @@ function context(slowCalls: SlowCall[] = [], slowCallMs = 1_000_000): FeatureCon
     markDirty: () => undefined,
     slowCall: (call) => void slowCalls.push(call),
     onStall: () => undefined,
+    onBusy: () => undefined,
   };
 }
 

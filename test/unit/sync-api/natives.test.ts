@@ -17,6 +17,7 @@ function context(slowCalls: SlowCall[], slowCallMs: number): FeatureContext {
     markDirty: () => undefined,
     slowCall: (call) => void slowCalls.push(call),
     onStall: () => undefined,
+    onBusy: () => undefined,
   };
 }
 
@@ -115,6 +116,11 @@ describe('native-call wrappers (in process)', () => {
     expect(stats.get('Buffer#toString')?.calls).toBe(3); // base64, hex and latin1 of `big`, not the small ones
     expect(stats.get('Buffer.from')?.calls).toBe(2); // the latin1 text and the copy of `big` hashed above
     expect(stats.get('Buffer#write')?.calls).toBe(1);
+    // `big`'s fill is timed; the two zeroed Buffer.alloc(BIG * 2) are not (the OS zeroes them).
+    expect(stats.get('Buffer.alloc')?.calls).toBe(1);
+    expect(Buffer.allocUnsafe(BIG).fill(7).every((byte) => byte === 7)).toBe(true);
+    expect(Buffer.alloc(8).fill('ab').toString()).toBe('abababab');
+    expect(stats.get('Buffer#fill')?.calls).toBe(1);
     expect(stats.get('TextDecoder#decode')?.calls).toBe(2); // a view and an ArrayBuffer
     expect(stats.get('crypto.Hash#update')?.calls).toBeGreaterThanOrEqual(1);
     const copy = structuredClone(new Map([[1, { a: [1, 2] }]]));
