@@ -11,6 +11,7 @@ import { startWatchdog, type Watchdog } from './watchdog/main';
 import { createLiveStats, type BusyEvent, type FeatureContext, type LiveStats, type StallEvent } from './feature';
 import { FEATURES } from './feature-list';
 import { startHttpContext, type HttpContext } from './http/requests';
+import { createRequestStore } from './http/store';
 
 export interface Agent {
   readonly options: Readonly<Options>;
@@ -40,6 +41,8 @@ export function start(overrides: Partial<Options> = {}): Agent {
   const stats = createLiveStats();
   if (options.mode === 'off') return { options, stats, flush() {}, stop() {} };
 
+  // Before the capture path is chosen: the native module is told about the store when it registers this thread.
+  if (options.exactRequests) guard(() => void createRequestStore());
   const capture = chooseCapture(options, warn);
   const reportWarned = options.report !== null && !checkReportFolder(expandPath(options.report, process.pid));
   const stallListeners: Array<(stall: StallEvent) => void> = [];

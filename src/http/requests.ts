@@ -141,21 +141,14 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
     atStall(stalledEpoch, capturedId) {
       if (!seenAny) return null;
       inFlight.sweep();
-      let blocker: Tracked | null = null;
-      let exact = false;
-      if (capturedId !== null) {
-        blocker = finished.find((each) => each.id === capturedId) ?? [...inFlight.values()].find((each) => each.id === capturedId) ?? null;
-        exact = blocker !== null;
-      }
-      if (blocker !== null) {
-        // Named exactly.
-      } else if (lateFinishEpoch === stalledEpoch) blocker = lateFinish;
-      else if (lastOnTimeStartEpoch === stalledEpoch) blocker = lastOnTimeStart;
+      const captured = capturedId === null ? null : (finished.find((each) => each.id === capturedId) ?? [...inFlight.values()].find((each) => each.id === capturedId) ?? null);
+      const guessed = lateFinishEpoch === stalledEpoch ? lateFinish : lastOnTimeStartEpoch === stalledEpoch ? lastOnTimeStart : null;
+      const blocker = captured ?? guessed;
       // Not kept past their turn: a request must not be held on to after it is long gone.
       lateFinish = null;
       lastOnTimeStart = null;
       const others = inFlight.size - (blocker !== null && [...inFlight.values()].includes(blocker) ? 1 : 0);
-      return { ...(blocker !== null ? { request: describe(blocker, exact) } : {}), inFlight: others };
+      return { ...(blocker !== null ? { request: describe(blocker, captured !== null) } : {}), inFlight: others };
     },
     current() {
       // Only ever set in onStart, to a Tracked.

@@ -1,10 +1,12 @@
 /**
- * loopwatch's own AsyncLocalStorage for the HTTP request being served (src/http/requests.ts): one
- * per process, created at the first call, and only where AsyncLocalStorage runs on
- * AsyncContextFrame (Node 24 and later by default). There a store costs a pointer per async
- * resource; on Node 20 and 22 it would enable an async hook for every promise and resource, which
- * the overhead bench shows, so there is none. The native capture path reads it from the watchdog's
- * side while the thread is blocked (src/capture/native-binding.ts).
+ * loopwatch's own AsyncLocalStorage for the HTTP request being served (src/http/requests.ts), with
+ * LOOPWATCH_EXACT_REQUESTS only, and only where AsyncLocalStorage runs on AsyncContextFrame (Node 24
+ * and later by default; on Node 20 and 22 it is an async hook on every promise and resource). The
+ * native capture reads it from the watchdog's side while the thread is blocked
+ * (src/capture/native-binding.ts). Not by default: measured on the overhead bench (Node 24.22, 5
+ * paired rounds), `enterWith` in the request-start subscriber cost +22% CPU per request and +120 MiB
+ * RSS, even with a bare number as the store (every async resource the request creates, the
+ * keep-alive timer included, carries the new frame).
  */
 import type { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -13,13 +15,18 @@ export interface RequestInStore {
   id: number;
 }
 
-let store: AsyncLocalStorage<RequestInStore> | null | undefined;
+let store: AsyncLocalStorage<RequestInStore> | null = null;
 
-/** The store, or null where it would cost every request (see above). */
+/** The store, once created; null by default. */
 export function requestStore(): AsyncLocalStorage<RequestInStore> | null {
-  if (store === undefined) {
+  return store;
+}
+
+/** Creates the store where AsyncContextFrame runs it (see above); the store, or null. Once per process. */
+export function createRequestStore(): AsyncLocalStorage<RequestInStore> | null {
+  if (store === null && asyncContextFrameOn()) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only where it is used
-    store = asyncContextFrameOn() ? new (require('node:async_hooks') as typeof import('node:async_hooks')).AsyncLocalStorage<RequestInStore>() : null;
+    store = new (require('node:async_hooks') as typeof import('node:async_hooks')).AsyncLocalStorage<RequestInStore>();
   }
   return store;
 }

@@ -19,10 +19,10 @@ interface StallJson {
 }
 
 /**
- * Whether a CPU stall's request is read exactly: by the native capture from loopwatch's
- * AsyncLocalStorage, which exists on Node 24 and later (src/http/store.ts); a guess before.
+ * Whether LOOPWATCH_EXACT_REQUESTS can keep its AsyncLocalStorage (src/http/store.ts): Node 24 and
+ * later. Without it, or before Node 24, every request is a guess.
  */
-const NATIVE_READS_REQUEST = Number(process.versions.node.split('.')[0]) >= 24;
+const STORE_POSSIBLE = Number(process.versions.node.split('.')[0]) >= 24;
 
 /** The stall at the fixture's blocking line. */
 function blockingStall(report: { stalls: StallJson[] }, fixture: string, marker?: string): StallJson {
@@ -38,8 +38,8 @@ describe('the request a stall happened in', () => {
     const result = await runFixture('http-plain.js', { env: { ...env, WAITERS: '6', METRICS: '1' } });
     expect(result.code, result.stderr).toBe(0);
     const stall = blockingStall(result.report, 'http-plain.js');
-    // A CPU loop's request is read by the native capture where it can be, else guessed from timing, and says so.
-    const exact = NATIVE_READS_REQUEST && result.report.capture === 'native';
+    // By default a guess from timing, and it says so.
+    const exact = false;
     expect(stall.request).toEqual({ method: 'GET', route: '/users/:id/report', exact });
     expect(stall.inFlight).toBeGreaterThanOrEqual(6);
     const site = result.report.sites.find((each: { line: number }) => each.line === blockingLine('http-plain.js'));
@@ -53,11 +53,19 @@ describe('the request a stall happened in', () => {
     expect(delayed).toBeGreaterThanOrEqual(6);
   });
 
-  it('a slow sync call names its request exactly on Node 24 and later, with no stack capture at all', async () => {
-    const result = await runFixture('http-plain.js', { env: { ...env, SYNC: '1', LOOPWATCH_CAPTURE: 'off' } });
+  it('LOOPWATCH_EXACT_REQUESTS on Node 24 and later: the native capture reads a CPU stall\'s request exactly', async () => {
+    const result = await runFixture('http-plain.js', { env: { ...env, LOOPWATCH_EXACT_REQUESTS: '1' } });
+    expect(result.code, result.stderr).toBe(0);
+    const stall = blockingStall(result.report, 'http-plain.js');
+    expect(stall.request).toEqual({ method: 'GET', route: '/users/:id/report', exact: STORE_POSSIBLE && result.report.capture === 'native' });
+    expect(stall.inFlight).toBeGreaterThanOrEqual(6);
+  });
+
+  it('LOOPWATCH_EXACT_REQUESTS on Node 24 and later: a slow sync call names its request exactly, with no stack capture at all', async () => {
+    const result = await runFixture('http-plain.js', { env: { ...env, SYNC: '1', LOOPWATCH_CAPTURE: 'off', LOOPWATCH_EXACT_REQUESTS: '1' } });
     expect(result.code, result.stderr).toBe(0);
     const stall = blockingStall(result.report, 'http-plain.js', 'SYNC LINE');
-    expect(stall.request).toEqual({ method: 'GET', route: '/users/:id/report', exact: NATIVE_READS_REQUEST });
+    expect(stall.request).toEqual({ method: 'GET', route: '/users/:id/report', exact: STORE_POSSIBLE });
     expect(stall.inFlight).toBeGreaterThanOrEqual(6);
   });
 
@@ -117,13 +125,18 @@ describe('the request a stall happened in', () => {
     expect(stall.inFlight).toBe(1);
   });
 
-  it("leaves the app's own AsyncLocalStorage and its stacks as they are without loopwatch", async () => {
-    const [without, withAgent] = await Promise.all([runFixture('http-app-als.js', { withoutAgent: true }), runFixture('http-app-als.js', { env })]);
+  it("leaves the app's own AsyncLocalStorage and its stacks as they are without loopwatch, with its own store too", async () => {
+    const [without, withAgent, exact] = await Promise.all([
+      runFixture('http-app-als.js', { withoutAgent: true }),
+      runFixture('http-app-als.js', { env }),
+      runFixture('http-app-als.js', { env: { ...env, LOOPWATCH_EXACT_REQUESTS: '1' } }),
+    ]);
     expect(without.code).toBe(0);
     expect(withAgent.code, withAgent.stderr).toBe(0);
     const seen = JSON.parse(without.stdout) as string[];
     expect(seen).toContain('/a run=/a early=/a');
     expect(seen.find((line) => line.startsWith('sync: '))).toMatch(/parserOnIncoming/);
     expect(JSON.parse(withAgent.stdout)).toEqual(seen);
+    expect(JSON.parse(exact.stdout)).toEqual(seen);
   });
 });

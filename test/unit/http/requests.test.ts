@@ -6,7 +6,10 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_IN_FLIGHT, startHttpContext, type BeatClock, type HttpContext } from '../../../src/http/requests';
 import { OWN_SERVER } from '../../../src/http/route';
-import { requestStore } from '../../../src/http/store';
+import { createRequestStore, requestStore } from '../../../src/http/store';
+
+// As LOOPWATCH_EXACT_REQUESTS does: the store exists where AsyncContextFrame runs it (Node 24 and later).
+createRequestStore();
 
 const start = diagnosticsChannel.channel('http.server.request.start');
 const finish = diagnosticsChannel.channel('http.server.response.finish');
