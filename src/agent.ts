@@ -68,7 +68,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
   if (watchdog !== null) {
     try {
       // The heartbeat tells the request tracking which turn of the loop a request began and ended in.
-      http = startHttpContext({ thresholdMs: options.thresholdMs, clock: watchdog.clock });
+      http = startHttpContext({ clock: watchdog.clock });
     } catch (error) {
       warn('LOOPWATCH_INTERNAL', `request context could not start (${(error as Error).message}); stalls are reported without their request`);
     }

@@ -1,10 +1,11 @@
 /**
  * The HTTP requests in flight, keyed by their connection, not by their request or response object.
  * Measured on the overhead bench (Node 24.22, 5 paired rounds): a Map keyed by each request's
- * `ServerResponse` cost +16% CPU per request and +117 MiB RSS (every response object gets an
- * identity hash, once per request); keyed by socket, a keep-alive connection's hash is made once,
- * and the cost was within the noise (+3%, range 0.91-1.10). A connection holds one request at a
- * time, or a queue of them when the client pipelines.
+ * `ServerResponse` cost +16% CPU per request and +117 MiB RSS; keyed by socket, within the noise.
+ * A connection holds one request at a time, or a queue of them when the client pipelines. An idle
+ * keep-alive connection keeps its entry (null): deleting it at each response and adding it again at
+ * the next request cost 140-260 ns a request against 50-90 ns (test/bench microbenchmark numbers in
+ * docs/benchmarks.md); closed connections' entries go at the next sweep, at most IDLE_MAX of them.
  */
 
 export interface InFlightRequest {
@@ -12,15 +13,20 @@ export interface InFlightRequest {
   res: { writableFinished?: boolean; destroyed?: boolean };
 }
 
+/** Connection entries without a request in flight kept before a sweep drops them. */
+const IDLE_MAX = 1024;
+
 export class InFlight<T extends InFlightRequest> {
-  private readonly bySocket = new Map<object, T | T[]>();
+  private readonly bySocket = new Map<object, T | T[] | null>();
   /** Requests held. */
   size = 0;
 
   add(socket: object, request: T): void {
     const held = this.bySocket.get(socket);
-    if (held === undefined) this.bySocket.set(socket, request);
-    else if (Array.isArray(held)) held.push(request);
+    if (held === undefined || held === null) {
+      this.bySocket.set(socket, request);
+      if (held === undefined && this.bySocket.size > this.size + IDLE_MAX) this.sweep();
+    } else if (Array.isArray(held)) held.push(request);
     else this.bySocket.set(socket, [held, request]);
     this.size += 1;
   }
@@ -28,17 +34,17 @@ export class InFlight<T extends InFlightRequest> {
   /** The request whose response this is, removed; undefined when it was not held. */
   remove(socket: object, res: object): T | undefined {
     const held = this.bySocket.get(socket);
-    if (held === undefined) return undefined;
+    if (held === undefined || held === null) return undefined;
     if (!Array.isArray(held)) {
       if (held.res !== res) return undefined;
-      this.bySocket.delete(socket);
+      this.bySocket.set(socket, null);
       this.size -= 1;
       return held;
     }
     for (let i = 0; i < held.length; i++) {
       if (held[i]!.res !== res) continue;
       const [request] = held.splice(i, 1);
-      if (held.length === 0) this.bySocket.delete(socket);
+      if (held.length === 0) this.bySocket.set(socket, null);
       this.size -= 1;
       return request;
     }
@@ -46,11 +52,15 @@ export class InFlight<T extends InFlightRequest> {
   }
 
   /**
-   * Drops the requests whose connection closed (or whose response finished unseen): a request
-   * that never finishes is held only while its connection is open.
+   * Drops idle connections' entries and the requests whose connection closed (or whose response
+   * finished unseen): a request that never finishes is held only while its connection is open.
    */
   sweep(): void {
     for (const [socket, held] of this.bySocket) {
+      if (held === null) {
+        this.bySocket.delete(socket);
+        continue;
+      }
       const list = Array.isArray(held) ? held : [held];
       const alive = list.filter((request) => request.res.writableFinished !== true && request.res.destroyed !== true && request.req.socket?.destroyed === false);
       if (alive.length === list.length) continue;
@@ -63,7 +73,7 @@ export class InFlight<T extends InFlightRequest> {
   *values(): IterableIterator<T> {
     for (const held of this.bySocket.values()) {
       if (Array.isArray(held)) yield* held;
-      else yield held;
+      else if (held !== null) yield held;
     }
   }
 

@@ -11,9 +11,9 @@
  *    the call returns), or the one the native capture read from the blocked thread's store while it
  *    was blocked (its id, handed over in shared memory: `capturedId`).
  * 2. **a guess** (`exact: false`), from when requests started and finished relative to the
- *    heartbeat: the first request whose response finished in the stalled turn of the loop after it
- *    was already late (a handler that blocks and then responds), else the last request that started
- *    in that turn before it was late (a handler that blocks and responds later).
+ *    heartbeat: the first request whose response finished in the stalled turn of the loop after the
+ *    watchdog saw it stalled (a handler that blocks and then responds), else the last request that
+ *    started in that turn before (a handler that blocks and responds later).
  * Nothing else: a stall in a timer with requests in flight has `inFlight` and no `request`.
  */
 import * as diagnosticsChannel from 'node:diagnostics_channel';
@@ -44,15 +44,17 @@ interface Tracked extends RequestInStore {
 }
 
 /**
- * The main thread's heartbeat as plain numbers, for code that runs on every request
- * (here), kept by the heartbeat in src/watchdog/main.ts: two field reads and a `Date.now()` (not
- * `performance.now()`: its first read can load perf_hooks, see ACTIVE_AFTER_MS), no BigInt.
+ * The main thread's heartbeat as the request tracking reads it on every request: plain fields and
+ * one array read, no clock read (Date.now() was ~60 ns, two per request), no BigInt. Kept by the
+ * heartbeat in src/watchdog/main.ts.
  */
 export interface BeatClock {
   /** Counts heartbeats: the same number means the same turn of the loop. */
   epoch: number;
-  /** `Date.now()` at the last heartbeat. */
-  atMs: number;
+  /** `beatMark` of the last heartbeat (src/watchdog/shared.ts). */
+  mark: number;
+  /** Set by the watchdog to the mark of a heartbeat it found late past the threshold (STALLED_BEAT_INDEX). */
+  readonly stalled: Int32Array;
 }
 
 export interface RequestsAtStall {
@@ -74,13 +76,12 @@ export interface HttpContext {
 }
 
 export interface HttpContextOptions {
-  thresholdMs: number;
   /** The main thread's heartbeat (src/watchdog/main.ts); read on every request, so plain fields. */
   clock: BeatClock;
 }
 
 export function startHttpContext(options: HttpContextOptions): HttpContext {
-  const { clock, thresholdMs } = options;
+  const { clock } = options;
   const inFlight = new InFlight<Tracked>();
   const store = requestStore();
   /** The last requests that finished, a ring, for a capture that read one's id (see RECENTLY_FINISHED). */
@@ -105,7 +106,7 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
     seenAny = true;
     if (inFlight.size >= MAX_IN_FLIGHT) inFlight.sweep();
     if (inFlight.size < MAX_IN_FLIGHT) inFlight.add(socket, tracked);
-    if (Date.now() - clock.atMs < thresholdMs) {
+    if (clock.stalled[0] !== clock.mark) {
       lastOnTimeStart = tracked;
       lastOnTimeStartEpoch = clock.epoch;
     }
@@ -122,7 +123,7 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
       finished[finishedNext] = tracked;
       finishedNext = (finishedNext + 1) % RECENTLY_FINISHED;
     }
-    if (lateFinishEpoch !== clock.epoch && Date.now() - clock.atMs >= thresholdMs) {
+    if (lateFinishEpoch !== clock.epoch && clock.stalled[0] === clock.mark) {
       lateFinish = tracked;
       lateFinishEpoch = clock.epoch;
     }

@@ -33,6 +33,8 @@ import {
   CALL_SITE_WANTED_INDEX,
   CAPTURED_REQUEST_BEAT_INDEX,
   CAPTURED_REQUEST_INDEX,
+  STALLED_BEAT_INDEX,
+  beatMark,
   SUPPRESSED_LINES_INDEX,
   SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
@@ -101,7 +103,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   const beats = new BigInt64Array(shared);
   const flags = new Int32Array(shared);
   let lastBeat = process.hrtime.bigint();
-  const clock: BeatClock = { epoch: 0, atMs: Date.now() };
+  const clock: BeatClock = { epoch: 0, mark: beatMark(lastBeat), stalled: new Int32Array(shared, STALLED_BEAT_INDEX * Int32Array.BYTES_PER_ELEMENT, 1) };
   /** Stalls posted to the watchdog; compared with MAIN_STALLS_RECORDED_INDEX at exit. */
   let stallsPosted = 0;
   Atomics.store(beats, BEAT_INDEX, lastBeat);
@@ -203,9 +205,8 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     const stalledEpoch = clock.epoch;
     lastBeat = now;
     Atomics.store(beats, BEAT_INDEX, now);
-    // Date.now(), not performance.now(): the first `performance` read can load perf_hooks (see ACTIVE_AFTER_MS).
     clock.epoch = stalledEpoch + 1;
-    clock.atMs = Date.now();
+    clock.mark = beatMark(now);
     if (options.busyPercent > 0 && now >= activeFromNs) {
       Atomics.store(beats, LOOP_ACTIVE_INDEX, BigInt(Math.round(performance.eventLoopUtilization().active * 1000)));
     }

@@ -90,6 +90,18 @@ export const ACTIVE_AFTER_MS = 500;
 export const CAPTURED_REQUEST_INDEX = 13;
 /** BigInt64 slot (bytes 64-71): the heartbeat of the stall CAPTURED_REQUEST_INDEX belongs to. */
 export const CAPTURED_REQUEST_BEAT_INDEX = 8;
+/**
+ * Int32 slot: `beatMark` of the main thread's heartbeat the watchdog found stale past the threshold
+ * (a stall going on), written at stall-start. Read on every HTTP request (src/http/requests.ts):
+ * equal to the mark of the main thread's own last beat means "this turn is a stall", for the price
+ * of one array read instead of a clock read.
+ */
+export const STALLED_BEAT_INDEX = 14;
+
+/** A heartbeat as a small, non-zero number that tells consecutive beats apart (they are ~10 ms apart, far less than 2^31 ns). */
+export function beatMark(beatNs: bigint): number {
+  return Number(beatNs & 0x7fffffffn) | 1;
+}
 
 /** Marks the watchdog's own worker so the preload never starts an agent inside it. */
 export const WATCHDOG_MARK = '__loopwatchWatchdog';

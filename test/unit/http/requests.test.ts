@@ -26,26 +26,28 @@ const finished = (each: Req) => finish.publish(each);
 let context: HttpContext | null = null;
 afterEach(() => context?.stop());
 
-/** A clock whose heartbeat the test moves: `late` makes the loop look stalled since the last beat. */
+/** A clock whose heartbeat the test moves: `late` makes the loop look stalled (the watchdog's mark is on this beat). */
 function clockAt(epoch: number, late: boolean): BeatClock {
-  return { epoch, atMs: late ? Date.now() - 1000 : Date.now() };
+  const stalled = new Int32Array(1);
+  if (late) stalled[0] = 7;
+  return { epoch, mark: 7, stalled };
 }
 
 describe('startHttpContext', () => {
   it('says nothing while no request was ever served', () => {
-    context = startHttpContext({ thresholdMs: 100, clock: clockAt(0, false) });
+    context = startHttpContext({ clock: clockAt(0, false) });
     expect(context.atStall(0, null)).toBeNull();
   });
 
   it('guesses the request that answered in the late turn, and counts the others in flight', () => {
     const clock = clockAt(3, false);
-    context = startHttpContext({ thresholdMs: 100, clock });
+    context = startHttpContext({ clock });
     const waiting = [request('/slow/1'), request('/slow/2')];
     waiting.forEach(started);
     const blocker = request('/users/42?x=1');
     started(blocker);
-    // The handler blocked, then answered: its response finishes while the loop is late.
-    clock.atMs -= 1000;
+    // The handler blocked, then answered: its response finishes after the watchdog saw the stall.
+    clock.stalled[0] = clock.mark;
     finished(blocker);
     expect(context.atStall(3, null)).toEqual({ request: { method: 'GET', route: '/users/:id', exact: false }, inFlight: 2 });
     // Never carried over to the next stall.
@@ -54,7 +56,7 @@ describe('startHttpContext', () => {
 
   it('guesses the last request started on time in the stalled turn when none answered late, leaving it out of inFlight', () => {
     const clock = clockAt(7, false);
-    context = startHttpContext({ thresholdMs: 100, clock });
+    context = startHttpContext({ clock });
     const blocker = request('/orders', 'POST');
     started(blocker);
     expect(context.atStall(7, null)).toEqual({ request: { method: 'POST', route: '/orders', exact: false }, inFlight: 0 });
@@ -62,7 +64,7 @@ describe('startHttpContext', () => {
 
   it('names the request a capture read exactly, by id, even after it finished (where there is a store to read it from)', () => {
     const clock = clockAt(1, false);
-    context = startHttpContext({ thresholdMs: 100, clock });
+    context = startHttpContext({ clock });
     const [a, b] = [request('/a/1'), request('/b/2')];
     started(a); // id 1
     started(b); // id 2
@@ -75,7 +77,7 @@ describe('startHttpContext', () => {
   });
 
   it("leaves loopwatch's own /metrics server out", () => {
-    context = startHttpContext({ thresholdMs: 100, clock: clockAt(0, false) });
+    context = startHttpContext({ clock: clockAt(0, false) });
     const scrape = { ...request('/metrics'), server: { [OWN_SERVER]: true } };
     started(scrape);
     expect(context.atStall(0, null)).toBeNull();
@@ -83,7 +85,7 @@ describe('startHttpContext', () => {
 
   it('tracks at most MAX_IN_FLIGHT requests, and forgets those whose connection closed', () => {
     const clock = clockAt(0, false);
-    context = startHttpContext({ thresholdMs: 100, clock });
+    context = startHttpContext({ clock });
     const all = Array.from({ length: MAX_IN_FLIGHT + 500 }, (_, i) => request(`/r/${i}`));
     all.forEach(started);
     expect(context.atStall(-1, null)!.inFlight).toBe(MAX_IN_FLIGHT);
