@@ -1,11 +1,11 @@
 /**
  * The HTTP requests in flight, keyed by their connection, not by their request or response object.
- * Measured on the overhead bench (Node 24.22, 5 paired rounds): a Map keyed by each request's
- * `ServerResponse` cost +16% CPU per request and +117 MiB RSS; keyed by socket, within the noise.
  * A connection holds one request at a time, or a queue of them when the client pipelines. An idle
- * keep-alive connection keeps its entry (null): deleting it at each response and adding it again at
- * the next request cost 140-260 ns a request against 50-90 ns (test/bench microbenchmark numbers in
- * docs/benchmarks.md); closed connections' entries go at the next sweep, at most IDLE_MAX of them.
+ * keep-alive connection keeps its entry (null) until the next sweep: deleting each entry as its
+ * response finished and adding it again at the next request (and, before that, a map keyed by each
+ * `ServerResponse`) cost +6.7 us CPU per request and +126 MiB RSS on Node 24.22 under the overhead
+ * bench's load; kept, the cost is within the noise (docs/benchmarks.md, "Cost of the request
+ * context"). Closed connections' entries go at the next sweep, with at most IDLE_MAX of them kept.
  */
 
 export interface InFlightRequest {

@@ -6,10 +6,11 @@
  * loads no `node:http` and adds no frame to any stack.
  *
  * How the blocking request is found, best first:
- * 1. **exact**, where loopwatch's own AsyncLocalStorage is cheap (src/http/store.ts: Node 24 and
- *    later): the request in whose async context a slow sync call ran (the wrapper reads the store as
- *    the call returns), or the one the native capture read from the blocked thread's store while it
- *    was blocked (its id, handed over in shared memory: `capturedId`).
+ * 1. **exact**, with LOOPWATCH_EXACT_REQUESTS on Node 24 and later (loopwatch's own
+ *    AsyncLocalStorage, src/http/store.ts, which says what it costs): the request in whose async
+ *    context a slow sync call ran (the wrapper reads the store as the call returns), or the one the
+ *    native capture read from the blocked thread's store while it was blocked (its id, handed over
+ *    in shared memory: `capturedId`).
  * 2. **a guess** (`exact: false`), from when requests started and finished relative to the
  *    heartbeat: the first request whose response finished in the stalled turn of the loop after the
  *    watchdog saw it stalled (a handler that blocks and then responds), else the last request that
