@@ -4,8 +4,9 @@
  * keep-alive connection keeps its entry (null) until the next sweep: deleting each entry as its
  * response finished and adding it again at the next request (and, before that, a map keyed by each
  * `ServerResponse`) cost +6.7 us CPU per request and +126 MiB RSS on Node 24.22 under the overhead
- * bench's load; kept, the cost is within the noise (docs/benchmarks.md, "Cost of the request
- * context"). Closed connections' entries go at the next sweep, with at most IDLE_MAX of them kept.
+ * bench's load; kept, the cost is within the noise
+ * (docs/benchmarks.md, "Cost of the request context").
+ * Closed connections' entries go at the next sweep, with at most IDLE_MAX of them kept.
  */
 
 export interface InFlightRequest {

@@ -1,6 +1,6 @@
 /**
- * Which HTTP request a stall happened in, and how many others it delayed (docs/report.md,
- * "Requests"). Main thread only. Node publishes every server request on the
+ * Which HTTP request a stall happened in, and how many others it delayed
+ * (docs/report.md, "Requests"). Main thread only. Node publishes every server request on the
  * `http.server.request.start` channel (synchronously, before the 'request' event, in the request's
  * own async context) and its end on `http.server.response.finish`: plain channels, so subscribing
  * loads no `node:http` and adds no frame to any stack.
