@@ -10,7 +10,8 @@ import { chooseCapture } from './capture/choose';
 import { startWatchdog, type Watchdog } from './watchdog/main';
 import { createLiveStats, type BusyEvent, type FeatureContext, type LiveStats, type StallEvent } from './feature';
 import { FEATURES } from './feature-list';
-import { asyncContextFrameOn, startHttpContext, type HttpContext } from './http/requests';
+import { startHttpContext, type HttpContext } from './http/requests';
+import { createRequestStore } from './http/store';
 
 export interface Agent {
   readonly options: Readonly<Options>;
@@ -40,6 +41,8 @@ export function start(overrides: Partial<Options> = {}): Agent {
   const stats = createLiveStats();
   if (options.mode === 'off') return { options, stats, flush() {}, stop() {} };
 
+  // Before the capture path is chosen: the native module is told about the store when it registers this thread.
+  if (options.exactRequests) guard(() => void createRequestStore());
   const capture = chooseCapture(options, warn);
   const reportWarned = options.report !== null && !checkReportFolder(expandPath(options.report, process.pid));
   const stallListeners: Array<(stall: StallEvent) => void> = [];
@@ -47,14 +50,8 @@ export function start(overrides: Partial<Options> = {}): Agent {
   let watchdog: Watchdog | null = null;
   let http: HttpContext | null = null;
   try {
-    // Before the watchdog, which asks it at each stall; it reads the watchdog's heartbeat.
-    http = startHttpContext({ thresholdMs: options.thresholdMs, lastBeatNs: () => watchdog?.lastBeatNs() ?? process.hrtime.bigint(), useStore: asyncContextFrameOn() });
-  } catch (error) {
-    warn('LOOPWATCH_INTERNAL', `request context could not start (${(error as Error).message}); stalls are reported without their request`);
-  }
-  try {
     watchdog = startWatchdog(options, capture, {
-      requestsAtStall: (previousBeatNs) => http?.atStall(previousBeatNs) ?? null,
+      requestsAtStall: (stalledEpoch, capturedId) => http?.atStall(stalledEpoch, capturedId) ?? null,
       warn,
       // The user was told at start-up: the watchdog's failed writes would say it again in other words.
       warnedAtStart: reportWarned ? ['LOOPWATCH_REPORT_UNWRITABLE'] : [],
@@ -67,6 +64,14 @@ export function start(overrides: Partial<Options> = {}): Agent {
     });
   } catch (error) {
     warn('LOOPWATCH_WORKER_FAILED', `cannot start the watchdog worker (${(error as Error).message}); stall detection is off`);
+  }
+  if (watchdog !== null) {
+    try {
+      // The heartbeat tells the request tracking which turn of the loop a request began and ended in.
+      http = startHttpContext({ clock: watchdog.clock });
+    } catch (error) {
+      warn('LOOPWATCH_INTERNAL', `request context could not start (${(error as Error).message}); stalls are reported without their request`);
+    }
   }
 
   const sections = new Map<string, () => unknown>();

@@ -95,6 +95,13 @@ export interface Options {
   busyPercent: number;
   /** `LOOPWATCH_BUSY_WINDOW_MS`: the window `LOOPWATCH_BUSY_PERCENT` is measured over. @default 5000 */
   busyWindowMs: number;
+  /**
+   * `LOOPWATCH_EXACT_REQUESTS`: on Node 24 and later, keep the HTTP request being served in an
+   * AsyncLocalStorage of loopwatch's own, so a stall names its request exactly (read by the native
+   * capture and by slow sync calls) instead of guessing it from timing. Costly: +22% CPU per request
+   * and +120 MiB RSS on the overhead bench (docs/benchmarks.md). No effect before Node 24. @default false
+   */
+  exactRequests: boolean;
 }
 
 export const DEFAULTS: Readonly<Options> = Object.freeze({
@@ -125,6 +132,7 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   stallContext: false,
   busyPercent: 80,
   busyWindowMs: 5000,
+  exactRequests: false,
 });
 
 /** The debug-mode threshold, like asyncio debug mode but twice as strict. */
@@ -265,6 +273,7 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     stallContext: flag('LOOPWATCH_STALL_CONTEXT', DEFAULTS.stallContext),
     busyPercent: integer('LOOPWATCH_BUSY_PERCENT', DEFAULTS.busyPercent, 0, 100),
     busyWindowMs: integer('LOOPWATCH_BUSY_WINDOW_MS', DEFAULTS.busyWindowMs, 1000, 3_600_000),
+    exactRequests: flag('LOOPWATCH_EXACT_REQUESTS', DEFAULTS.exactRequests),
   };
   return { options, warnings };
 }

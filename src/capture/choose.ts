@@ -14,6 +14,7 @@ import type { CapturePath, Options } from '../options';
 import type { WarningCode } from '../codes';
 import { whyNoStackCapture } from '../inspector-check';
 import { registerForNativeCapture } from './native-binding';
+import { requestStore } from '../http/store';
 
 export type { CaptureChoice, CapturePath } from '../options';
 
@@ -62,6 +63,7 @@ export interface CaptureProbe {
 }
 
 const defaultProbe: CaptureProbe = {
-  registerNative: registerForNativeCapture,
+  // The main thread's HTTP requests are served here: each capture reads which one is blocked.
+  registerNative: () => registerForNativeCapture(requestStore()),
   whyNoInspector: whyNoStackCapture,
 };

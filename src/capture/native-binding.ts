@@ -23,8 +23,10 @@ export interface NativeFrame {
 /** The part of the module's binding loopwatch uses. */
 export interface NativeStacks {
   registerThread(threadName: string): void;
+  /** With an AsyncLocalStorage: each capture also reads its store (the `stateLookup` path into it) as JSON, on Node 22 and later. */
+  registerThread(storage: { asyncLocalStorage: object; stateLookup: string[] }, threadName: string): void;
   /** Every registered thread but the caller's, by name. Blocks until each answered (at most 5 s each). */
-  captureStackTrace(): Record<string, { frames: NativeFrame[] }>;
+  captureStackTrace(): Record<string, { frames: NativeFrame[]; asyncState?: string }>;
 }
 
 const PACKAGE = '@sentry/node-native-stacktrace';
@@ -96,12 +98,17 @@ export function threadKey(id: number = threadId): string {
   return String(id);
 }
 
-/** Registers the calling thread for native capture; the reason it could not, or null. */
-export function registerForNativeCapture(): string | null {
+/**
+ * Registers the calling thread for native capture; the reason it could not, or null. With
+ * `requests` (loopwatch's AsyncLocalStorage of HTTP requests, src/http/store.ts), each capture
+ * also reads the id of the request the thread is blocked in.
+ */
+export function registerForNativeCapture(requests: object | null = null): string | null {
   const binding = loadNativeStacks();
   if (binding instanceof Error) return binding.message;
   try {
-    binding.registerThread(threadKey());
+    if (requests !== null) binding.registerThread({ asyncLocalStorage: requests, stateLookup: ['id'] }, threadKey());
+    else binding.registerThread(threadKey());
     return null;
   } catch (error) {
     return firstLine(error);

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadNativeStacks, type NativeFrame } from '../capture/native-binding';
 import { isEntryPosition } from '../stack/entry-position';
-import { EXITING_INDEX, NATIVE_CAPTURE_INDEX } from './shared';
+import { CAPTURED_REQUEST_BEAT_INDEX, CAPTURED_REQUEST_INDEX, EXITING_INDEX, NATIVE_CAPTURE_INDEX } from './shared';
 import type { CaptureReply, CaptureRequest, CaptureThreadData } from './native-capture';
 
 /**
@@ -29,7 +29,8 @@ const RETRY_BUDGET_MS = 50;
 
 const data = workerData as CaptureThreadData;
 const flags = new Int32Array(data.shared);
-const beatViews = { main: new BigInt64Array(data.shared), registry: new BigInt64Array(data.registry) };
+const mainBeats = new BigInt64Array(data.shared);
+const beatViews = { main: mainBeats, registry: new BigInt64Array(data.registry) };
 const binding = loadNativeStacks();
 
 function capture(request: CaptureRequest): CaptureReply {
@@ -59,6 +60,7 @@ function capture(request: CaptureRequest): CaptureReply {
       if (turned()) return entryStack !== null ? { id, outcome: 'captured', frames: entryStack, atEntry: true } : { id, outcome: 'turned' };
       const thread = threads[request.key];
       if (thread === undefined) return { id, outcome: 'not-listed' };
+      if (request.beats === 'main') handOverRequest(thread.asyncState, expected);
       const frames = thread.frames;
       if (frames.length > 0 && !isEntryPosition(frames[0]!)) return { id, outcome: 'captured', frames };
       if (frames.length > 0) entryStack ??= frames;
@@ -83,6 +85,18 @@ function capture(request: CaptureRequest): CaptureReply {
     Atomics.store(flags, NATIVE_CAPTURE_INDEX, 0);
     Atomics.notify(flags, NATIVE_CAPTURE_INDEX);
   }
+}
+
+/**
+ * The HTTP request the main thread was blocked in, as the module read it from loopwatch's
+ * AsyncLocalStorage (its id, JSON): straight into shared memory, where the main thread's heartbeat
+ * finds it as the stall ends (src/http/requests.ts). The beat first, then the id.
+ */
+function handOverRequest(asyncState: string | undefined, beatNs: bigint): void {
+  const requestId = asyncState === undefined || asyncState === '' ? NaN : Number(asyncState);
+  if (!Number.isInteger(requestId) || requestId <= 0) return;
+  Atomics.store(mainBeats, CAPTURED_REQUEST_BEAT_INDEX, beatNs);
+  Atomics.store(flags, CAPTURED_REQUEST_INDEX, requestId);
 }
 
 parentPort?.on('message', (request: CaptureRequest) => {

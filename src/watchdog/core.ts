@@ -20,6 +20,8 @@ import {
   LOOP_ACTIVE_INDEX,
   MAIN_STALLS_RECORDED_INDEX,
   SYNC_CALL_INDEX,
+  STALLED_BEAT_INDEX,
+  beatMark,
   nsToMs,
   type ThreadMessage,
   type ToWatchdog,
@@ -256,7 +258,11 @@ export class WatchdogCore {
 
   private poll(watched: Watched): void {
     const beatNs = Atomics.load(watched.beats, watched.beatIndex);
-    for (const event of watched.detector.poll(nsToMs(this.parts.nowNs()), nsToMs(beatNs))) this.scheduler.handle(watched, event, beatNs);
+    for (const event of watched.detector.poll(nsToMs(this.parts.nowNs()), nsToMs(beatNs))) {
+      // Tells the main thread's request tracking that this turn of its loop is a stall (STALLED_BEAT_INDEX).
+      if (event.type === 'stall-start' && watched === this.main) Atomics.store(this.flags, STALLED_BEAT_INDEX, beatMark(beatNs));
+      this.scheduler.handle(watched, event, beatNs);
+    }
   }
 
   /** A thread measured a stall's exact duration when its loop turned again. */

@@ -7,7 +7,7 @@ import { Worker, setEnvironmentData, type WorkerOptions } from 'node:worker_thre
 import type { Options } from '../options';
 import type { WarningCode } from '../codes';
 import type { BusyEvent, StallEvent } from '../feature';
-import type { RequestsAtStall } from '../http/requests';
+import type { BeatClock, RequestsAtStall } from '../http/requests';
 import type { CaptureDecision } from '../capture/choose';
 import { watchWorkerExits } from './thread-exits';
 import { watchStartupEnd } from './startup-end';
@@ -31,6 +31,10 @@ import {
   MAIN_STALLS_RECORDED_INDEX,
   NATIVE_CAPTURE_INDEX,
   CALL_SITE_WANTED_INDEX,
+  CAPTURED_REQUEST_BEAT_INDEX,
+  CAPTURED_REQUEST_INDEX,
+  STALLED_BEAT_INDEX,
+  beatMark,
   SUPPRESSED_LINES_INDEX,
   SYNC_CALL_INDEX,
   THREAD_SESSIONS_INDEX,
@@ -69,7 +73,7 @@ export interface WatchdogHooks {
   onStall?(stall: StallEvent): void;
   onBusy?(busy: BusyEvent): void;
   /** The HTTP request a stall that just ended happened in, and the others in flight (src/http/requests.ts). */
-  requestsAtStall?(previousBeatNs: bigint): RequestsAtStall | null;
+  requestsAtStall?(stalledEpoch: number, capturedId: number | null): RequestsAtStall | null;
 }
 
 export interface Watchdog {
@@ -84,8 +88,8 @@ export interface Watchdog {
    */
   exitWithoutReport(): void;
   post(message: ToWatchdog): void;
-  /** The main thread's last heartbeat (process.hrtime.bigint()). */
-  lastBeatNs(): bigint;
+  /** The heartbeat as the request tracking reads it, cheaply (see BeatClock). */
+  readonly clock: BeatClock;
   /** One Int32 the sync-API wrappers write the running API's number into (see SYNC_CALL_INDEX). */
   readonly syncCallSlot: Int32Array;
   /** One Int32 the watchdog sets when it wants the next sync call's site (see CALL_SITE_WANTED_INDEX). */
@@ -99,6 +103,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   const beats = new BigInt64Array(shared);
   const flags = new Int32Array(shared);
   let lastBeat = process.hrtime.bigint();
+  const clock: BeatClock = { epoch: 0, mark: beatMark(lastBeat), stalled: new Int32Array(shared, STALLED_BEAT_INDEX * Int32Array.BYTES_PER_ELEMENT, 1) };
   /** Stalls posted to the watchdog; compared with MAIN_STALLS_RECORDED_INDEX at exit. */
   let stallsPosted = 0;
   Atomics.store(beats, BEAT_INDEX, lastBeat);
@@ -181,6 +186,12 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     post({ type: 'startup-ended', endNs: String(startupEndedNs) });
   });
 
+  /** The request id a native capture read during the stall that began at `beatNs` (see CAPTURED_REQUEST_INDEX). */
+  const capturedRequest = (beatNs: bigint): number | null => {
+    const id = Atomics.load(flags, CAPTURED_REQUEST_INDEX);
+    return id > 0 && Atomics.load(beats, CAPTURED_REQUEST_BEAT_INDEX) === beatNs ? id : null;
+  };
+
   /** How late the next heartbeat is at `now`: the length of the stall going on, if any. */
   const latenessAt = (now: bigint): number => nsToMs(now - lastBeat) - HEARTBEAT_MS;
 
@@ -191,15 +202,18 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
     const now = process.hrtime.bigint();
     const latenessMs = latenessAt(now);
     const previousBeat = lastBeat;
+    const stalledEpoch = clock.epoch;
     lastBeat = now;
     Atomics.store(beats, BEAT_INDEX, now);
+    clock.epoch = stalledEpoch + 1;
+    clock.mark = beatMark(now);
     if (options.busyPercent > 0 && now >= activeFromNs) {
       Atomics.store(beats, LOOP_ACTIVE_INDEX, BigInt(Math.round(performance.eventLoopUtilization().active * 1000)));
     }
     if (latenessMs < options.thresholdMs) return;
     let http: RequestsAtStall | null = null;
     try {
-      http = hooks.requestsAtStall?.(previousBeat) ?? null;
+      http = hooks.requestsAtStall?.(stalledEpoch, capturedRequest(previousBeat)) ?? null;
     } catch {
       // The stall is still posted, without its request.
     }
@@ -242,7 +256,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   };
   const watchdog: Watchdog = {
     post,
-    lastBeatNs: () => lastBeat,
+    clock,
     syncCallSlot: new Int32Array(shared, SYNC_CALL_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
     callSiteWanted: new Int32Array(shared, CALL_SITE_WANTED_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
     exitWithoutReport() {

@@ -20,7 +20,7 @@ export const POLL_MS = 10;
  * heartbeat (process.hrtime.bigint(), monotonic and the same clock in every thread). The Int32 view
  * holds the exit handshake: the worker stores the flush sequence it finished and notifies.
  */
-export const SHARED_BYTES = 64;
+export const SHARED_BYTES = 72;
 export const BEAT_INDEX = 0;
 export const FLUSH_ACK_INDEX = 4;
 /** Int32 slot the worker sets to 1 once it is up: a flush waits longer for a worker still booting. */
@@ -81,6 +81,27 @@ export const LOOP_ACTIVE_INDEX = 7;
  * second in, so no short-lived process and no start-up pays for it. A busy window is seconds long anyway.
  */
 export const ACTIVE_AFTER_MS = 500;
+/**
+ * Int32 slot: the id of the HTTP request (src/http/requests.ts) whose async context the native
+ * capture found the main thread blocked in, read from loopwatch's AsyncLocalStorage (Node 24 and
+ * later); 0 for none. Written by the capture thread, with the stall's heartbeat in
+ * CAPTURED_REQUEST_BEAT_INDEX first: the main thread takes the id only for the stall it measures.
+ */
+export const CAPTURED_REQUEST_INDEX = 13;
+/** BigInt64 slot (bytes 64-71): the heartbeat of the stall CAPTURED_REQUEST_INDEX belongs to. */
+export const CAPTURED_REQUEST_BEAT_INDEX = 8;
+/**
+ * Int32 slot: `beatMark` of the main thread's heartbeat the watchdog found stale past the threshold
+ * (a stall going on), written at stall-start. Read on every HTTP request (src/http/requests.ts):
+ * equal to the mark of the main thread's own last beat means "this turn is a stall", for the price
+ * of one array read instead of a clock read.
+ */
+export const STALLED_BEAT_INDEX = 14;
+
+/** A heartbeat as a small, non-zero number that tells consecutive beats apart (they are ~10 ms apart, far less than 2^31 ns). */
+export function beatMark(beatNs: bigint): number {
+  return Number(beatNs & 0x7fffffffn) | 1;
+}
 
 /** Marks the watchdog's own worker so the preload never starts an agent inside it. */
 export const WATCHDOG_MARK = '__loopwatchWatchdog';

@@ -18,10 +18,16 @@ interface StallJson {
   inFlight?: number;
 }
 
+/**
+ * Whether LOOPWATCH_EXACT_REQUESTS can keep its AsyncLocalStorage (src/http/store.ts): Node 24 and
+ * later. Without it, or before Node 24, every request is a guess.
+ */
+const STORE_POSSIBLE = Number(process.versions.node.split('.')[0]) >= 24;
+
 /** The stall at the fixture's blocking line. */
-function blockingStall(report: { stalls: StallJson[] }, fixture: string): StallJson {
+function blockingStall(report: { stalls: StallJson[] }, fixture: string, marker?: string): StallJson {
   const file = path.join(FIXTURES, fixture);
-  const line = blockingLine(fixture);
+  const line = blockingLine(fixture, marker);
   const stall = report.stalls.find((each) => each.site?.file === file && each.site.line === line);
   expect(stall, JSON.stringify(report.stalls, null, 1)).toBeDefined();
   return stall!;
@@ -32,16 +38,35 @@ describe('the request a stall happened in', () => {
     const result = await runFixture('http-plain.js', { env: { ...env, WAITERS: '6', METRICS: '1' } });
     expect(result.code, result.stderr).toBe(0);
     const stall = blockingStall(result.report, 'http-plain.js');
-    // Exact only through a slow sync call; a CPU loop is a guess from timing, and says so.
-    expect(stall.request).toEqual({ method: 'GET', route: '/users/:id/report', exact: false });
+    // By default a guess from timing, and it says so.
+    const exact = false;
+    expect(stall.request).toEqual({ method: 'GET', route: '/users/:id/report', exact });
     expect(stall.inFlight).toBeGreaterThanOrEqual(6);
     const site = result.report.sites.find((each: { line: number }) => each.line === blockingLine('http-plain.js'));
     expect(site.routes).toEqual({ 'GET /users/:id/report': 1 });
-    expect(result.stderr).toMatch(/event loop blocked \d+ ms at test\/integration\/fixtures\/http-plain\.js:\d+ \(\(anonymous\)\) probably in GET \/users\/:id\/report; \d+ requests waited/);
+    expect(result.stderr).toMatch(
+      new RegExp(`event loop blocked \\d+ ms at test/integration/fixtures/http-plain\\.js:\\d+ \\(\\(anonymous\\)\\) ${exact ? 'in' : 'probably in'} GET /users/:id/report; \\d+ requests waited`),
+    );
     // Registered after the stall: replayed from the feed.
     expect(result.stdout).toMatch(/loopwatch_eventloop_route_blocked_seconds_total\{route="GET \/users\/:id\/report"\} 0\.[2-9]/);
     const delayed = Number(/loopwatch_eventloop_delayed_requests_total\{route="GET \/users\/:id\/report"\} (\d+)/.exec(result.stdout)?.[1]);
     expect(delayed).toBeGreaterThanOrEqual(6);
+  });
+
+  it('LOOPWATCH_EXACT_REQUESTS on Node 24 and later: the native capture reads a CPU stall\'s request exactly', async () => {
+    const result = await runFixture('http-plain.js', { env: { ...env, LOOPWATCH_EXACT_REQUESTS: '1' } });
+    expect(result.code, result.stderr).toBe(0);
+    const stall = blockingStall(result.report, 'http-plain.js');
+    expect(stall.request).toEqual({ method: 'GET', route: '/users/:id/report', exact: STORE_POSSIBLE && result.report.capture === 'native' });
+    expect(stall.inFlight).toBeGreaterThanOrEqual(6);
+  });
+
+  it('LOOPWATCH_EXACT_REQUESTS on Node 24 and later: a slow sync call names its request exactly, with no stack capture at all', async () => {
+    const result = await runFixture('http-plain.js', { env: { ...env, SYNC: '1', LOOPWATCH_CAPTURE: 'off', LOOPWATCH_EXACT_REQUESTS: '1' } });
+    expect(result.code, result.stderr).toBe(0);
+    const stall = blockingStall(result.report, 'http-plain.js', 'SYNC LINE');
+    expect(stall.request).toEqual({ method: 'GET', route: '/users/:id/report', exact: STORE_POSSIBLE });
+    expect(stall.inFlight).toBeGreaterThanOrEqual(6);
   });
 
   it('Express: the route template under its router prefix', async () => {
@@ -100,13 +125,18 @@ describe('the request a stall happened in', () => {
     expect(stall.inFlight).toBe(1);
   });
 
-  it("leaves the app's own AsyncLocalStorage and its stacks as they are without loopwatch", async () => {
-    const [without, withAgent] = await Promise.all([runFixture('http-app-als.js', { withoutAgent: true }), runFixture('http-app-als.js', { env })]);
+  it("leaves the app's own AsyncLocalStorage and its stacks as they are without loopwatch, with its own store too", async () => {
+    const [without, withAgent, exact] = await Promise.all([
+      runFixture('http-app-als.js', { withoutAgent: true }),
+      runFixture('http-app-als.js', { env }),
+      runFixture('http-app-als.js', { env: { ...env, LOOPWATCH_EXACT_REQUESTS: '1' } }),
+    ]);
     expect(without.code).toBe(0);
     expect(withAgent.code, withAgent.stderr).toBe(0);
     const seen = JSON.parse(without.stdout) as string[];
     expect(seen).toContain('/a run=/a early=/a');
     expect(seen.find((line) => line.startsWith('sync: '))).toMatch(/parserOnIncoming/);
     expect(JSON.parse(withAgent.stdout)).toEqual(seen);
+    expect(JSON.parse(exact.stdout)).toEqual(seen);
   });
 });
