@@ -65,7 +65,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
   } catch (error) {
     warn('LOOPWATCH_WORKER_FAILED', `cannot start the watchdog worker (${(error as Error).message}); stall detection is off`);
   }
-  if (watchdog !== null) {
+  if (watchdog !== null && options.requests) {
     try {
       // The heartbeat tells the request tracking which turn of the loop a request began and ended in.
       http = startHttpContext({ clock: watchdog.clock });

@@ -96,6 +96,12 @@ export interface Options {
   /** `LOOPWATCH_BUSY_WINDOW_MS`: the window `LOOPWATCH_BUSY_PERCENT` is measured over. @default 5000 */
   busyWindowMs: number;
   /**
+   * `LOOPWATCH_REQUESTS`: name the HTTP request each stall happened in and the requests it delayed
+   * (docs/report.md, "Requests"). `off` removes the request tracking (and its channel subscriptions)
+   * altogether. @default true
+   */
+  requests: boolean;
+  /**
    * `LOOPWATCH_EXACT_REQUESTS`: on Node 24 and later, keep the HTTP request being served in an
    * AsyncLocalStorage of loopwatch's own, so a stall names its request exactly (read by the native
    * capture and by slow sync calls) instead of guessing it from timing. Costly: +22% CPU per request
@@ -133,6 +139,7 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   busyPercent: 80,
   busyWindowMs: 5000,
   exactRequests: false,
+  requests: true,
 });
 
 /** The debug-mode threshold, like asyncio debug mode but twice as strict. */
@@ -242,6 +249,7 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     });
   }
 
+  const exactRequests = flag('LOOPWATCH_EXACT_REQUESTS', DEFAULTS.exactRequests);
   const options: Options = {
     mode,
     thresholdMs,
@@ -273,7 +281,9 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     stallContext: flag('LOOPWATCH_STALL_CONTEXT', DEFAULTS.stallContext),
     busyPercent: integer('LOOPWATCH_BUSY_PERCENT', DEFAULTS.busyPercent, 0, 100),
     busyWindowMs: integer('LOOPWATCH_BUSY_WINDOW_MS', DEFAULTS.busyWindowMs, 1000, 3_600_000),
-    exactRequests: flag('LOOPWATCH_EXACT_REQUESTS', DEFAULTS.exactRequests),
+    exactRequests,
+    // Exact requests need the tracking: asking for them keeps it on.
+    requests: flag('LOOPWATCH_REQUESTS', DEFAULTS.requests) || exactRequests,
   };
   return { options, warnings };
 }

@@ -76,6 +76,7 @@ export function badSetting(name: string, cls: BadClass): BadSetting {
     case 'LOOPWATCH_FLOATING':
     case 'LOOPWATCH_FLOATING_SAMPLE':
     case 'LOOPWATCH_STALL_CONTEXT':
+    case 'LOOPWATCH_REQUESTS':
     case 'LOOPWATCH_BUSY_PERCENT':
     case 'LOOPWATCH_BUSY_WINDOW_MS':
     case 'LOOPWATCH_EXACT_REQUESTS':

@@ -86,6 +86,17 @@ describe('the request a stall happened in', () => {
     expect(result.stderr).toContain('in GET /v1/items/:itemId; 2 requests waited');
   });
 
+  it('LOOPWATCH_REQUESTS=off: an HTTP app gets no request fields and no routes', async () => {
+    const result = await runFixture('http-plain.js', { env: { ...env, WAITERS: '6', LOOPWATCH_REQUESTS: 'off' } });
+    expect(result.code, result.stderr).toBe(0);
+    const stall = blockingStall(result.report, 'http-plain.js');
+    expect(stall).toBeDefined();
+    expect(stall).not.toHaveProperty('request');
+    expect(stall).not.toHaveProperty('inFlight');
+    for (const site of result.report.sites) expect(site).not.toHaveProperty('routes');
+    expect(result.stderr).not.toContain('requests waited');
+  });
+
   it('an app with no HTTP: no request, no inFlight, no routes, and the log line as before', async () => {
     const result = await runFixture('cpu-timer.js', { env });
     expect(result.code).toBe(0);
