@@ -62,7 +62,7 @@ export class BusyWatch {
   private sampling = false;
   /** The busy period was told (see `changed`), with the utilisation that started it. */
   private told = false;
-  private startedAt = 0;
+  private startingUtilisation = 0;
 
   constructor(private readonly parts: BusyParts) {}
 
@@ -83,24 +83,25 @@ export class BusyWatch {
     const last = this.readings[this.readings.length - 1];
     const activeMs = this.parts.activeMs();
     if (this.busy && last !== undefined && !this.stallInStep && activeMs > last.activeMs) {
-      this.handOver(Math.min(activeMs - last.activeMs, this.parts.nowMs() - last.atMs));
+      this.handOver(activeMs, this.parts.nowMs(), last);
     }
     this.stepStacks = [];
     this.setBusy(false, 0);
   }
 
-  private handOver(activeMs: number): void {
+  /** Hands over the step since `last`: its active time, never more than the time that passed. */
+  private handOver(activeMs: number, nowMs: number, last: Reading): void {
     if (!this.told) {
       this.told = true;
-      this.parts.changed(true, this.startedAt);
+      this.parts.changed(true, this.startingUtilisation);
     }
-    this.parts.step({ activeMs, stacks: this.stepStacks });
+    this.parts.step({ activeMs: Math.min(activeMs - last.activeMs, nowMs - last.atMs), stacks: this.stepStacks });
   }
 
   private setBusy(busy: boolean, utilisation: number): void {
     if (busy === this.busy) return;
     this.busy = busy;
-    if (busy) this.startedAt = utilisation;
+    if (busy) this.startingUtilisation = utilisation;
     else if (this.told) {
       this.told = false;
       this.parts.changed(false, utilisation);
@@ -111,7 +112,7 @@ export class BusyWatch {
     const activeMs = this.parts.activeMs();
     // Nothing published yet (the first half second), or an active time that went backwards.
     if (activeMs === 0 || (last !== undefined && activeMs < last.activeMs)) return;
-    if (this.busy && last !== undefined && !this.stallInStep) this.handOver(Math.min(activeMs - last.activeMs, nowMs - last.atMs));
+    if (this.busy && last !== undefined && !this.stallInStep) this.handOver(activeMs, nowMs, last);
     this.stepStacks = [];
     this.stallInStep = false;
     this.readings.push({ atMs: nowMs, activeMs });
