@@ -11,6 +11,7 @@ import { startWatchdog, type Watchdog } from './watchdog/main';
 import { createLiveStats, type BusyEvent, type FeatureContext, type LiveStats, type StallEvent } from './feature';
 import { FEATURES } from './feature-list';
 import { startHttpContext, type HttpContext } from './http/requests';
+import { activeSpanLink } from './otel-api';
 import { createRequestStore } from './http/store';
 
 export interface Agent {
@@ -97,6 +98,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
     },
     slowCall: (call) => watchdog?.post({ type: 'slow-call', call }),
     currentRequest: () => http?.current(),
+    activeSpan: activeSpanLink,
     onStall: (listener) => void stallListeners.push(listener),
     onBusy: (listener) => void busyListeners.push(listener),
     ...(watchdog !== null

@@ -4,7 +4,8 @@
  */
 import type { Feature } from './feature';
 import { startMetrics } from './metrics/feature';
-import { startOtelMetrics } from './otel/feature';
+import { startOtelMetrics } from './otel/metrics-feature';
+import { startStallSpans } from './otel/stall-spans';
 import { startPromises } from './promises';
 import { startSyncApiTiming } from './sync-api';
 
@@ -13,4 +14,5 @@ export const FEATURES: ReadonlyArray<{ name: string; start: Feature }> = [
   { name: 'promise diagnostics', start: startPromises },
   { name: 'prometheus metrics', start: startMetrics },
   { name: 'opentelemetry metrics', start: startOtelMetrics },
+  { name: 'opentelemetry stall spans', start: startStallSpans },
 ];

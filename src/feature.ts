@@ -24,6 +24,27 @@ export interface StallRequest {
   method: string;
   route: string;
   exact: boolean;
+  /** The request's OpenTelemetry span, when the app traces requests (src/http/request-spans.ts). */
+  trace?: SpanLink;
+}
+
+/** An OpenTelemetry span context, as plain data: it crosses to the watchdog and into the report. */
+export interface SpanLink {
+  traceId: string;
+  spanId: string;
+  /** W3C trace flags; bit 0 says the trace is sampled. */
+  traceFlags: number;
+}
+
+/** The span a stall happened in; `exact: false` when it is its guessed request's (docs/report.md, "Requests"). */
+export type StallTrace = SpanLink & { exact: boolean };
+
+/** The line a stall was blocked at, absolute and source-mapped: what a stall's trace span names. */
+export interface StallCode {
+  file: string;
+  line: number;
+  column: number;
+  function: string;
 }
 
 /** A completed stall, as the main thread hears of it after its loop turned again. */
@@ -48,6 +69,11 @@ export interface StallEvent {
   route?: string;
   /** Other requests in flight when it ended, which it delayed; absent when no HTTP request was ever served. */
   inFlight?: number;
+  /** The span the stall is recorded in (src/otel/stall-spans.ts). */
+  trace?: StallTrace;
+  /** With `trace`: the blocking line, and when the stall ended (process.hrtime.bigint(), as a string). */
+  code?: StallCode;
+  endNs?: string;
 }
 
 /** A synchronous call that took long enough to matter, reported with its exact duration. */
@@ -65,6 +91,8 @@ export interface SlowCall {
   stack: Frame[];
   /** The HTTP request the call ran in, read from loopwatch's AsyncLocalStorage (exact). */
   request?: StallRequest;
+  /** The OpenTelemetry span active as the call returned, when the app traces. */
+  trace?: SpanLink;
 }
 
 /** Counters and totals that exporters (Prometheus, OpenTelemetry) read at collection time. */
@@ -103,6 +131,8 @@ export interface FeatureContext {
   declareSyncApis?(names: string[]): void;
   /** The HTTP request whose code runs now, when known exactly (src/http/requests.ts). */
   currentRequest?(): StallRequest | undefined;
+  /** The OpenTelemetry span active now, when the app traces (src/otel-api.ts). */
+  activeSpan?(): SpanLink | undefined;
 }
 
 export type Feature = (context: FeatureContext) => () => void;

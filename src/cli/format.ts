@@ -115,13 +115,15 @@ export function routesNote(site: { routes?: Record<string, number> }, max = 5): 
 }
 
 /**
- * `blocked 812 ms in GET /users/:id; 37 requests waited`: the site's longest stall that happened in
- * a request or delayed some; null when none did. A guessed request reads `probably in`.
+ * `blocked 812 ms in GET /users/:id; 37 requests waited; trace 4bf9...`: the site's longest stall
+ * that happened in a request or a trace, or delayed requests; null when none did. A guessed
+ * request reads `probably in`.
  */
 export function worstRequestStall(site: Pick<SiteView, 'file' | 'line' | 'phase'>, stalls: readonly StallView[]): string | null {
-  const stall = stallsAt(stalls, site).find((each) => each.request !== undefined || (each.inFlight ?? 0) > 0);
+  const stall = stallsAt(stalls, site).find((each) => each.request !== undefined || each.trace !== undefined || (each.inFlight ?? 0) > 0);
   if (stall === undefined) return null;
   const request = stall.request === undefined ? '' : ` ${stall.request.exact ? 'in' : 'probably in'} ${stall.request.method} ${stall.request.route}`;
   const waited = (stall.inFlight ?? 0) > 0 ? `; ${stall.inFlight} request${stall.inFlight === 1 ? '' : 's'} waited` : '';
-  return `blocked ${ms(stall.durationMs)}${request}${waited}`;
+  const trace = stall.trace === undefined ? '' : `; trace ${stall.trace.traceId}`;
+  return `blocked ${ms(stall.durationMs)}${request}${waited}${trace}`;
 }

@@ -22,7 +22,7 @@ export type SiteView = SiteRecord & {
 };
 export type StallView = Pick<
   StallRecord,
-  'at' | 'durationMs' | 'threadId' | 'site' | 'api' | 'apiCallMs' | 'kind' | 'phase' | 'stack' | 'samples' | 'ongoing' | 'noStackReason' | 'request' | 'inFlight'
+  'at' | 'durationMs' | 'threadId' | 'site' | 'api' | 'apiCallMs' | 'kind' | 'phase' | 'stack' | 'samples' | 'ongoing' | 'noStackReason' | 'request' | 'inFlight' | 'trace'
 > & {
   /** In a merged report: the process the stall happened in. */
   pid?: number;
@@ -200,7 +200,15 @@ function normalizeStall(s: Record<string, unknown>): StallView {
       ? { request: { method: str(record(s.request).method) || 'GET', route: str(record(s.request).route), exact: record(s.request).exact !== false } }
       : {}),
     ...(typeof s.inFlight === 'number' ? { inFlight: num(s.inFlight) } : {}),
+    ...traceOf(record(s.trace)),
   };
+}
+
+/** A stall's trace link, when it is well formed: the terminal and HTML reports print its id. */
+function traceOf(trace: Record<string, unknown>): Pick<StallView, 'trace'> {
+  const { traceId, spanId } = trace;
+  if (typeof traceId !== 'string' || !/^[0-9a-f]{32}$/.test(traceId) || typeof spanId !== 'string' || !/^[0-9a-f]{16}$/.test(spanId)) return {};
+  return { trace: { traceId, spanId, traceFlags: num(trace.traceFlags), exact: trace.exact === true } };
 }
 
 function normalizeSyncApis(section: Record<string, unknown>): Record<string, SyncApiStats> {

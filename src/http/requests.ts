@@ -22,6 +22,8 @@ import { OWN_SERVER, routeOf } from './route';
 import { requestStore, type RequestInStore } from './store';
 import { InFlight } from './in-flight';
 import { watchFastify, type FastifyRoutes } from './fastify';
+import { watchRequestSpans, type SpanHolder } from './request-spans';
+import { spanLink } from '../otel-api';
 import type { StallRequest } from '../feature';
 
 /** Requests tracked at once; more are served as usual, and not counted in `inFlight`. */
@@ -39,7 +41,7 @@ interface RawResponse {
   destroyed?: boolean;
 }
 
-interface Tracked extends RequestInStore {
+interface Tracked extends RequestInStore, SpanHolder {
   req: RawRequest;
   res: RawResponse;
 }
@@ -90,6 +92,7 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
   let finishedNext = 0;
   let nextId = 1;
   const fastify: FastifyRoutes = watchFastify();
+  const spans = watchRequestSpans();
   let seenAny = false;
   /** The last request that started while the loop was not late, and the heartbeat epoch it started in. */
   let lastOnTimeStart: Tracked | null = null;
@@ -115,6 +118,7 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
     // the handlers run, and everything they schedule, sees this store. loopwatch's own instance:
     // the app's AsyncLocalStorage instances are untouched.
     store?.enterWith(tracked);
+    spans.expect(server, tracked);
   };
   const onFinish = (message: unknown): void => {
     const { response: res, socket } = message as { response: object; socket: object };
@@ -134,7 +138,8 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
     const url = typeof tracked.req.url === 'string' ? tracked.req.url : '/';
     const server = tracked.req.socket?.server;
     const fastifyRoute = server === undefined ? undefined : fastify.routeFor(server, method, pathOf(url));
-    return { method, route: routeOf(tracked.req, fastifyRoute).route, exact };
+    const trace = spanLink(tracked.span);
+    return { method, route: routeOf(tracked.req, fastifyRoute).route, exact, ...(trace !== undefined ? { trace } : {}) };
   };
   diagnosticsChannel.subscribe('http.server.request.start', onStart);
   diagnosticsChannel.subscribe('http.server.response.finish', onFinish);
@@ -161,6 +166,7 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
       diagnosticsChannel.unsubscribe('http.server.request.start', onStart);
       diagnosticsChannel.unsubscribe('http.server.response.finish', onFinish);
       fastify.stop();
+      spans.stop();
       inFlight.clear();
       finished.length = 0;
     },

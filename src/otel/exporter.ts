@@ -4,12 +4,13 @@
  * fetched from the no-op provider stays a no-op forever: so the meter is resolved again whenever the
  * global provider changes.
  */
-import type { Histogram, MetricsAPI } from '@opentelemetry/api';
+import type { Histogram } from '@opentelemetry/api';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FeatureContext } from '../feature';
 import { DELAY_RESOLUTION_MS } from '../metrics/readings';
 import { loopwatchVersion } from '../version';
 import { createInstruments } from './instruments';
+import { loadOtelApi } from '../otel-api';
 import type { StallDuration, StallTotals } from './stall-totals';
 
 export interface OtelExporter {
@@ -21,7 +22,7 @@ export interface OtelExporter {
 
 /** Null when the app has no `@opentelemetry/api` that loopwatch can load (it never bundles its own). */
 export function createOtelExporter(context: FeatureContext, totals: StallTotals): OtelExporter | null {
-  const api = loadMetricsApi();
+  const api = loadOtelApi()?.metrics ?? null;
   if (api === null) return null;
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   delay.enable();
@@ -48,13 +49,4 @@ export function createOtelExporter(context: FeatureContext, totals: StallTotals)
     },
     stop: () => delay.disable(),
   };
-}
-
-function loadMetricsApi(): MetricsAPI | null {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('@opentelemetry/api') as typeof import('@opentelemetry/api')).metrics;
-  } catch {
-    return null;
-  }
 }

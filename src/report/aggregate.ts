@@ -6,7 +6,7 @@
 import type { StallKind } from '../stall-kind';
 import type { Phase } from '../phase';
 import type { Frame } from '../stack/frames';
-import type { StallRequest } from '../feature';
+import type { StallRequest, StallTrace } from '../feature';
 import { routeKey } from '../http/route';
 
 export interface Sample {
@@ -44,6 +44,8 @@ export interface StallRecord {
   request?: StallRequest;
   /** Other HTTP requests in flight when it ended, which it delayed; absent when the process never served one. */
   inFlight?: number;
+  /** The OpenTelemetry span it happened in, when the app traces (docs/report.md, "Traces"). */
+  trace?: StallTrace;
   stack: Frame[];
   samples: Sample[];
   /** How late the heartbeat was when the watchdog noticed the stall (the detection latency, within one 10 ms heartbeat). */

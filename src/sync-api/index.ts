@@ -45,7 +45,8 @@ export const startSyncApiTiming: Feature = (context) => {
         return;
       }
       const request = context.currentRequest?.();
-      context.slowCall({ api, durationMs, endNs: String(endNs), stack, ...(request !== undefined ? { request } : {}) });
+      const trace = context.activeSpan?.();
+      context.slowCall({ api, durationMs, endNs: String(endNs), stack, ...(request !== undefined ? { request } : {}), ...(trace !== undefined ? { trace } : {}) });
       context.markDirty();
     },
   };

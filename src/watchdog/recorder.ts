@@ -17,7 +17,7 @@ import { siteOf, shortLocation, type AttributionRules } from '../stack/attributi
 import { StallAggregate, type StallRecord } from '../report/aggregate';
 import { buildReport, type Report, type ReportContext } from '../report/report';
 import { ReportWriter } from '../report/writer';
-import type { SlowCall } from '../feature';
+import type { SlowCall, StallCode } from '../feature';
 import type { LogFields } from '../log';
 import type { WarningCode } from '../codes';
 import { phaseAt } from '../phase';
@@ -121,6 +121,8 @@ export class StallRecorder {
       ...(ignored ? { ignored: true as const } : {}),
       ...(record.request !== undefined ? { route: routeKey(record.request) } : {}),
       ...(record.inFlight !== undefined ? { inFlight: record.inFlight } : {}),
+      // What the stall's span needs (src/otel/stall-spans.ts), only when there is a trace to put it in.
+      ...(record.trace !== undefined ? { trace: record.trace, endNs: String(endNs), ...(record.site ? { code: codeOf(record.site) } : {}) } : {}),
     });
     this.report.schedule();
   }
@@ -216,4 +218,8 @@ export class StallRecorder {
   private writeLine(line: LogLine): void {
     this.parts.log.line(line.text, line.fields);
   }
+}
+
+function codeOf(site: Frame): StallCode {
+  return { file: site.file, line: site.line, column: site.column, function: site.function };
 }

@@ -5,7 +5,7 @@
 import { classifyStall, isModuleLoaderFrame, loadingModules } from '../report/classify';
 import { siteOf, type AttributionRules } from '../stack/attribution';
 import { keptFrames, mapFrame } from '../stack/frames';
-import type { SlowCall } from '../feature';
+import type { SlowCall, StallRequest, StallTrace } from '../feature';
 import type { Frame } from '../stack/frames';
 import type { StallRecord } from '../report/aggregate';
 import type { OpenStall } from './watched';
@@ -52,7 +52,10 @@ export function finishedRecord(
   const kind = classifyStall({ api, site, stack });
   const elsewhere = site !== null ? measuredElsewhere(slowCalls, site, call, durationMs) : [];
   // A slow call read its request as it ran (exact); the main thread's guess only without one.
-  const request = slowCalls.find((each) => each.call.request !== undefined)?.call.request ?? http?.request;
+  const chosen = slowCalls.find((each) => each.call.request !== undefined)?.call.request ?? http?.request;
+  const trace = stallTrace(named?.call ?? null, slowCalls, chosen);
+  // In the report the span is the stall's `trace`, whichever way it was found.
+  const request = chosen === undefined ? undefined : { method: chosen.method, route: chosen.route, exact: chosen.exact };
   return {
     at: stall?.at ?? new Date(Date.now() - durationMs).toISOString(),
     // The heartbeat measures lateness past its 10 ms period, so it can come out a few ms short of
@@ -68,6 +71,7 @@ export function finishedRecord(
     kind,
     phase,
     ...(request !== undefined ? { request } : {}),
+    ...(trace !== undefined ? { trace } : {}),
     ...(http !== undefined ? { inFlight: http.inFlight } : {}),
     ...(stall ? { detectedAfterMs: Math.round(stall.detectedAfterMs * 10) / 10 } : {}),
     ...(stall?.captureMs !== undefined ? { captureMs: stall.captureMs } : {}),
@@ -104,6 +108,16 @@ function namedByCalls(stall: OpenStall | null, durationMs: number, slowCalls: re
   if (stall?.site) return null;
   if (askedAbout !== null) return namedBy(askedAbout, rules);
   return heaviest;
+}
+
+/**
+ * The OpenTelemetry span a stall is recorded in: the one active at a slow sync call inside it (read
+ * as the call returned: exact, request or not), the naming call's first; else its request's.
+ */
+function stallTrace(naming: SlowCall | null, slowCalls: readonly NamedBy[], request: StallRequest | undefined): StallTrace | undefined {
+  const fromCall = naming?.trace ?? slowCalls.find((each) => each.call.trace !== undefined)?.call.trace;
+  if (fromCall !== undefined) return { ...fromCall, exact: true };
+  return request?.trace !== undefined ? { ...request.trace, exact: request.exact } : undefined;
 }
 
 function namedBy(call: SlowCall, rules: AttributionRules): NamedBy {

@@ -60,6 +60,19 @@ describe('mergeReports', () => {
     expect(renderTerminal(guessed, { paint: paint(false), cwd: '/app', top: 5, width: 100 })).toContain('blocked 300 ms probably in POST /orders\n');
   });
 
+  it('names the trace of a stall that had one, and keeps the link through a merge; a malformed link is dropped', () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const trace = { traceId, spanId: '00f067aa0ba902b7', traceFlags: 1, exact: false };
+    const one = report(1, { sites: [site({})], stalls: [stall(300, { request: { method: 'GET', route: '/a', exact: false }, trace })] });
+    expect(one.stalls[0]!.trace).toEqual(trace);
+    expect(renderTerminal(one, { paint: paint(false), cwd: '/app', top: 5, width: 120 })).toContain(`blocked 300 ms probably in GET /a; trace ${traceId}\n`);
+    expect(renderHtml(one, { cwd: '/app' })).toContain(`trace ${traceId}`);
+    const merged = JSON.parse(mergedReportJson(mergeReports([{ file: 'a.json', report: one }, { file: 'b.json', report: report(2) }])));
+    expect(merged.stalls[0].trace).toEqual(trace);
+    const bad = report(1, { stalls: [stall(300, { trace: { traceId: '<script>', spanId: '00f067aa0ba902b7' } })] });
+    expect(bad.stalls[0]!.trace).toBeUndefined();
+  });
+
   it('keys worker-thread sites by kind, not by id, and keeps main and worker, start-up and runtime apart', () => {
     const merged = mergeReports([
       { file: 'a.json', report: report(1, { sites: [site({ threadId: 3 }), site({ threadId: 0 }), site({ phase: 'startup' })] }) },

@@ -1,24 +1,22 @@
 /**
- * The OpenTelemetry feature, through `@opentelemetry/api` only (an optional peer dependency: absent,
- * this does nothing). The API is not even loaded until the app has registered something with it:
- * its 44 modules are ~40 ms of start-up, and the API's global (below) says when that happened,
- * checked on each stall and once a second from an unref'd timer. Until then stalls are kept in
+ * The OpenTelemetry metrics, through `@opentelemetry/api` only (an optional peer dependency: absent,
+ * this does nothing). The API is not even loaded until the app has registered something with it
+ * (see src/otel-api.ts), checked on each stall and once a second from an unref'd timer. Until then stalls are kept in
  * StallTotals, so a late SDK still gets every one.
  */
 import type { Feature } from '../feature';
 import { StallTotals } from './stall-totals';
 import type { OtelExporter } from './exporter';
+import { otelRegistered } from '../otel-api';
 
 const CHECK_PROVIDER_MS = 1000;
-/** Where every copy of `@opentelemetry/api` 1.x keeps what was registered with it (its global-utils.js). */
-const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 
 export const startOtelMetrics: Feature = (context) => {
   const totals = new StallTotals(context.options.metricsMaxSites);
   let exporter: OtelExporter | null | undefined;
   const check = (): void => {
     try {
-      if (exporter === undefined && otelInUse()) {
+      if (exporter === undefined && otelRegistered()) {
         // Required, not imported: the exporter and its instruments load only once OpenTelemetry is in use.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         exporter = (require('./exporter') as typeof import('./exporter')).createOtelExporter(context, totals);
@@ -46,6 +44,3 @@ export const startOtelMetrics: Feature = (context) => {
   };
 };
 
-function otelInUse(): boolean {
-  return (globalThis as Record<symbol, unknown>)[OTEL_API_GLOBAL] !== undefined;
-}
