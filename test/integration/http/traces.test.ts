@@ -83,6 +83,17 @@ describe('stalls in OpenTelemetry traces', () => {
     expect(stallAt(result.report, blockingLine(FIXTURE, 'SYNC LINE')).trace).toMatchObject({ spanId: server.spanId, exact: true });
   });
 
+  it('an @opentelemetry/api loopwatch cannot load: no span, no warning, the stall and the app as without traces', async () => {
+    const result = await runFixture(FIXTURE, { env: { ...env, FRAMEWORK: 'express', HIDE_API: '1' } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/LOOPWATCH_INTERNAL|Cannot find module/);
+    const { all } = spansOf(result.stdout);
+    expect(all.map((span) => span.name)).toEqual(['GET']);
+    const stall = stallAt(result.report, blockingLine(FIXTURE));
+    expect(stall.trace).toBeUndefined();
+    expect(result.report.stalls.find((each: StallJson) => each === stall).request).toMatchObject({ route: '/users/:id' });
+  });
+
   it('LOOPWATCH_REQUESTS=off: no request tracking, so a CPU stall has no span, and the app\'s spans are as they were', async () => {
     const result = await runFixture(FIXTURE, { env: { ...env, FRAMEWORK: 'express', LOOPWATCH_REQUESTS: 'off' } });
     expect(result.code, result.stderr).toBe(0);
