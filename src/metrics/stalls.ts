@@ -38,6 +38,9 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
     labelNames: ['phase'],
     buckets: stallBuckets(thresholdMs),
     registers: [],
+    // A stall in a traced request leaves its trace as the bucket's exemplar. Only a registry that
+    // speaks OpenMetrics prints exemplars; the Prometheus text format is unchanged.
+    enableExemplars: true,
   });
   const blocked = new Counter({
     name: 'loopwatch_eventloop_blocked_seconds_total',
@@ -86,7 +89,7 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
       const labels = labelsOf({ site, thread: threadLabel(stall.threadId), phase: stall.phase });
       stalls.inc(labels);
       blocked.inc(labels, seconds);
-      duration.observe(labelsOf({ phase: stall.phase }), seconds);
+      duration.observe({ labels: labelsOf({ phase: stall.phase }), value: seconds, exemplarLabels: traceExemplar(stall) });
       const key = `${labels.thread} ${labels.phase} ${site}`;
       if (seconds > (longestBySite.get(key) ?? 0)) {
         longestBySite.set(key, seconds);
@@ -95,4 +98,13 @@ export function createStallMetrics(thresholdMs: number, maxSites: number): Stall
       if (overflowed) overflow.inc(noLabels());
     },
   };
+}
+
+/**
+ * The exemplar a stall leaves on its histogram bucket: its trace, when it had one (empty: none).
+ * prom-client types exemplar labels as the metric's own label names, which they never are.
+ */
+function traceExemplar(stall: StallEvent): Partial<Record<'phase', string>> {
+  if (stall.trace === undefined) return noLabels();
+  return labelsOf({ trace_id: stall.trace.traceId, span_id: stall.trace.spanId }) as Partial<Record<'phase', string>>;
 }

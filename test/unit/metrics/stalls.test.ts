@@ -31,6 +31,24 @@ describe('createStallMetrics', () => {
     expect(values('loopwatch_eventloop_stall_seconds').find((v) => (v as { metricName?: string }).metricName === 'loopwatch_eventloop_stall_seconds_count')!.value).toBe(1);
   });
 
+  it('leaves a traced stall\'s trace as its bucket\'s exemplar, printed by an OpenMetrics registry only', async () => {
+    const stalls = createStallMetrics(100, 10);
+    const openMetrics = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const prometheus = new Registry();
+    for (const metric of stalls.metrics) {
+      openMetrics.registerMetric(metric);
+      prometheus.registerMetric(metric);
+    }
+    const base = { api: null, kind: 'cpu' as const, threadId: 0, phase: 'runtime' as const, site: 'src/a.ts:1' };
+    stalls.record({ ...base, durationMs: 300, trace: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1, exact: false } });
+    stalls.record({ ...base, durationMs: 5000 });
+    const text = await openMetrics.metrics();
+    // 0.3 s falls in the 0.5 s bucket (stallBuckets(100)); the untraced 5 s stall leaves none.
+    expect(text).toMatch(/^loopwatch_eventloop_stall_seconds_bucket\{le="0\.5",phase="runtime"\} 1 # \{trace_id="4bf92f3577b34da6a3ce929d0e0e4736",span_id="00f067aa0ba902b7"\} 0\.3 \d/m);
+    expect(text.match(/ # \{/g)).toHaveLength(1);
+    expect(await prometheus.metrics()).not.toContain('trace_id');
+  });
+
   it('counts each stall by site, times it, and counts overflowed sites', async () => {
     const stalls = createStallMetrics(100, 1);
     const registry = new Registry();
