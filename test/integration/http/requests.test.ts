@@ -69,8 +69,8 @@ describe('the request a stall happened in', () => {
     expect(stall.inFlight).toBeGreaterThanOrEqual(6);
   });
 
-  it('Express: the route template under its router prefix', async () => {
-    const result = await runFixture('http-express.js', { env });
+  it.each(['express', 'express4'])('Express (%s): the route template under its router prefix', async (express) => {
+    const result = await runFixture('http-express.js', { env: { ...env, EXPRESS: express } });
     expect(result.code, result.stderr).toBe(0);
     const stall = blockingStall(result.report, 'http-express.js');
     expect(stall.request).toMatchObject({ method: 'GET', route: '/api/users/:userId/orders/:orderId' });
