@@ -33,7 +33,8 @@ describe('createStallMetrics', () => {
 
   it('leaves a traced stall\'s trace as its bucket\'s exemplar, printed by an OpenMetrics registry only', async () => {
     const stalls = createStallMetrics(100, 10);
-    const openMetrics = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const openMetrics = new Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>();
+    openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     const prometheus = new Registry();
     for (const metric of stalls.metrics) {
       openMetrics.registerMetric(metric);
