@@ -62,11 +62,14 @@ describe('stalls in OpenTelemetry traces', () => {
     });
     const reported = stallAt(result.report, blockingLine(FIXTURE));
     expect(reported.trace).toEqual({ traceId: server.traceId, spanId: server.spanId, traceFlags: 1, exact: false });
-    // Timed to the stall the report measured, and inside the request it blocked.
+    // Timed to the stall the report measured, over the request it blocked. The stall runs from when
+    // the heartbeat was due to when it ran: the blocked turn of the loop, which also parsed the
+    // request and started its span, and ends at the first timer after it; so its edges can lie a
+    // few ms outside the request's span (7 ms seen at load average 7.8).
     expect(Math.abs(stall!.durationMs - reported.durationMs)).toBeLessThan(5);
     expect(stall!.attributes['loopwatch.stall.duration_ms']).toBeCloseTo(reported.durationMs, 0);
-    expect(stall!.startMs).toBeGreaterThanOrEqual(server.startMs - 5);
-    expect(stall!.startMs + stall!.durationMs).toBeLessThanOrEqual(server.startMs + server.durationMs + 5);
+    expect(stall!.startMs).toBeGreaterThanOrEqual(server.startMs - 50);
+    expect(stall!.startMs + stall!.durationMs).toBeLessThanOrEqual(server.startMs + server.durationMs + 50);
   });
 
   it('a stall named by a slow sync call takes the span active at the call: exact', async () => {
