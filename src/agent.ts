@@ -69,7 +69,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
   if (watchdog !== null && options.requests) {
     try {
       // The heartbeat tells the request tracking which turn of the loop a request began and ended in.
-      http = startHttpContext({ clock: watchdog.clock });
+      http = startHttpContext({ clock: watchdog.clock, traces: options.traces });
     } catch (error) {
       warn('LOOPWATCH_INTERNAL', `request context could not start (${(error as Error).message}); stalls are reported without their request`);
     }
@@ -98,7 +98,7 @@ export function start(overrides: Partial<Options> = {}): Agent {
     },
     slowCall: (call) => watchdog?.post({ type: 'slow-call', call }),
     currentRequest: () => http?.current(),
-    activeSpan: activeSpanLink,
+    ...(options.traces ? { activeSpan: activeSpanLink } : {}),
     onStall: (listener) => void stallListeners.push(listener),
     onBusy: (listener) => void busyListeners.push(listener),
     ...(watchdog !== null

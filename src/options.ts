@@ -108,6 +108,12 @@ export interface Options {
    * and +120 MiB RSS on the overhead bench (docs/benchmarks.md). No effect before Node 24. @default false
    */
   exactRequests: boolean;
+  /**
+   * `LOOPWATCH_TRACES`: in an app that traces with OpenTelemetry, record each stall as a span in the
+   * trace of the request or call it happened in (docs/report.md, "Traces"). `off` for a test suite
+   * that counts its spans exactly. @default true
+   */
+  traces: boolean;
 }
 
 export const DEFAULTS: Readonly<Options> = Object.freeze({
@@ -140,6 +146,7 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   busyWindowMs: 5000,
   exactRequests: false,
   requests: true,
+  traces: true,
 });
 
 /** The debug-mode threshold, like asyncio debug mode but twice as strict. */
@@ -284,6 +291,7 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
     exactRequests,
     // Exact requests need the tracking: asking for them keeps it on.
     requests: flag('LOOPWATCH_REQUESTS', DEFAULTS.requests) || exactRequests,
+    traces: flag('LOOPWATCH_TRACES', DEFAULTS.traces),
   };
   return { options, warnings };
 }

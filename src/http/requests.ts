@@ -22,7 +22,7 @@ import { OWN_SERVER, routeOf } from './route';
 import { requestStore, type RequestInStore } from './store';
 import { InFlight } from './in-flight';
 import { watchFastify, type FastifyRoutes } from './fastify';
-import { watchRequestSpans, type SpanHolder } from './request-spans';
+import { watchRequestSpans, type RequestSpans, type SpanHolder } from './request-spans';
 import { spanLink } from '../otel-api';
 import type { StallRequest } from '../feature';
 
@@ -81,6 +81,8 @@ export interface HttpContext {
 export interface HttpContextOptions {
   /** The main thread's heartbeat (src/watchdog/main.ts); read on every request, so plain fields. */
   clock: BeatClock;
+  /** Read each request's OpenTelemetry span while the app traces (LOOPWATCH_TRACES). */
+  traces?: boolean;
 }
 
 export function startHttpContext(options: HttpContextOptions): HttpContext {
@@ -92,7 +94,7 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
   let finishedNext = 0;
   let nextId = 1;
   const fastify: FastifyRoutes = watchFastify();
-  const spans = watchRequestSpans();
+  const spans: RequestSpans | null = options.traces === false ? null : watchRequestSpans();
   let seenAny = false;
   /** The last request that started while the loop was not late, and the heartbeat epoch it started in. */
   let lastOnTimeStart: Tracked | null = null;
@@ -118,7 +120,7 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
     // the handlers run, and everything they schedule, sees this store. loopwatch's own instance:
     // the app's AsyncLocalStorage instances are untouched.
     store?.enterWith(tracked);
-    spans.expect(server, tracked);
+    spans?.expect(server, tracked);
   };
   const onFinish = (message: unknown): void => {
     const { response: res, socket } = message as { response: object; socket: object };
@@ -166,7 +168,7 @@ export function startHttpContext(options: HttpContextOptions): HttpContext {
       diagnosticsChannel.unsubscribe('http.server.request.start', onStart);
       diagnosticsChannel.unsubscribe('http.server.response.finish', onFinish);
       fastify.stop();
-      spans.stop();
+      spans?.stop();
       inFlight.clear();
       finished.length = 0;
     },

@@ -17,6 +17,8 @@ import { loopwatchVersion } from '../version';
 export const SPAN_NAME = 'event loop stall';
 
 export const startStallSpans: Feature = (context) => {
+  // Off, no stall carries a span (none is read), so this is belt and braces.
+  if (!context.options.traces) return () => undefined;
   let stopped = false;
   context.onStall((stall) => {
     // An accepted blocker (LOOPWATCH_IGNORE_SITES) is counted, never shown.

@@ -80,6 +80,7 @@ export function badSetting(name: string, cls: BadClass): BadSetting {
     case 'LOOPWATCH_BUSY_PERCENT':
     case 'LOOPWATCH_BUSY_WINDOW_MS':
     case 'LOOPWATCH_EXACT_REQUESTS':
+    case 'LOOPWATCH_TRACES':
       // Enums, booleans, bounded integers, a port: none of the four is valid. Empty means unset
       // (src/options.ts `raw`: a blank value is the default), so it must not warn.
       return { value: plain, warns: cls !== 'empty' };

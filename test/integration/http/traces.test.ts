@@ -30,7 +30,7 @@ interface StallJson {
 
 /** The spans the fixture printed, the request's server span and the stall's span in it. */
 function spansOf(stdout: string): { server: SpanJson; stall: SpanJson | undefined; all: SpanJson[] } {
-  const all = JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as SpanJson[];
+  const all = JSON.parse(stdout.split('\n').find((line) => line.startsWith('[')) ?? '[]') as SpanJson[];
   // SpanKind.SERVER is 1.
   const server = all.find((span) => span.kind === 1 && span.parentSpanId === undefined);
   expect(server, JSON.stringify(all, null, 1)).toBeDefined();
@@ -60,6 +60,8 @@ describe('stalls in OpenTelemetry traces', () => {
       'loopwatch.stall.trace_exact': false,
       'loopwatch.stall.request': 'GET /users/:id',
     });
+    // The app's handler, and loopwatch's own listener that read the span.
+    if (framework === 'http') expect(result.stdout).toContain('"requestListeners":2');
     const reported = stallAt(result.report, blockingLine(FIXTURE));
     expect(reported.trace).toEqual({ traceId: server.traceId, spanId: server.spanId, traceFlags: 1, exact: false });
     // Timed to the stall the report measured, over the request it blocked. The stall runs from when
@@ -95,6 +97,16 @@ describe('stalls in OpenTelemetry traces', () => {
     const stall = stallAt(result.report, blockingLine(FIXTURE));
     expect(stall.trace).toBeUndefined();
     expect(result.report.stalls.find((each: StallJson) => each === stall).request).toMatchObject({ route: '/users/:id' });
+  });
+
+  it('LOOPWATCH_TRACES=off: no stall span, no listener, no trace in the report; the request is still named', async () => {
+    const result = await runFixture(FIXTURE, { env: { ...env, FRAMEWORK: 'http', SYNC: '1', LOOPWATCH_TRACES: 'off' } });
+    expect(result.code, result.stderr).toBe(0);
+    const { all } = spansOf(result.stdout);
+    expect(all.map((span) => span.name)).toEqual(['GET']);
+    const stall = stallAt(result.report, blockingLine(FIXTURE, 'SYNC LINE'));
+    expect(stall.trace).toBeUndefined();
+    expect(result.stdout).toContain('"requestListeners":1');
   });
 
   it('LOOPWATCH_REQUESTS=off: no request tracking, so a CPU stall has no span, and the app\'s spans are as they were', async () => {
