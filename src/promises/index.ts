@@ -10,11 +10,11 @@ import { AGENT_ROOTS } from '../agent-roots';
 import { shortLocation, type AttributionRules } from '../stack/attribution';
 import { AgentLog, type LogFields } from '../log';
 import { observeRejections } from './rejections';
-import type { FloatingDetector } from './floating';
+import { startFloatingDetector, type FloatingDetector } from './floating';
 import { createSiteTable, siteOf } from './sites';
 import { parseSiteRules } from '../stack/site-rules';
 import { createRejectionTable, type RejectionEntry } from './rejection-table';
-import type { StallContextTracker } from './stall-context';
+import { trackCallbackContexts, type StallContextTracker } from './stall-context';
 import { siteOf as stackSiteOf } from '../stack/attribution';
 
 /** Stall contexts kept in the report (the most recent). */
@@ -103,10 +103,6 @@ export const startPromises: Feature = (context) => {
     }
   }
   function startDetector(): FloatingDetector {
-    // Required, not imported: promise hooks, the creation stacks and the `then` marker load only
-    // when floating detection is on (not by default in production), not at every start-up.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { startFloatingDetector } = require('./floating') as typeof import('./floating');
     return startFloatingDetector({
       sample: Math.max(1, Math.floor(options.floatingSample)),
       onFloating(frames) {
@@ -130,9 +126,6 @@ export const startPromises: Feature = (context) => {
   const stallContexts: Array<{ durationMs: number; site: string | null; type: string; callbackMs: number; scheduledAt: Frame | null }> = [];
   if (options.mode === 'debug' && options.stallContext) {
     try {
-      // Required, not imported: async_hooks and the stack per resource only when asked for.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { trackCallbackContexts } = require('./stall-context') as typeof import('./stall-context');
       contexts = trackCallbackContexts(options.thresholdMs / 2);
       const tracker = contexts;
       context.onStall((stall) => {
