@@ -7,13 +7,32 @@
 // Both bundles sit in dist/src, next to src/paths.ts's output, so the folder they compute paths from
 // is the same bundled or not. Packages stay outside (prom-client, the OpenTelemetry API,
 // source-map-support and the native capture module load only when used), and so do Node's builtins.
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const compiled = path.join(root, 'dist', 'src');
-const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning', sourcemap: 'linked' };
+/**
+ * tsc compiles `import * as fs from 'node:fs'` to `__importStar(require("node:fs"))`: a copy of the
+ * module's exports, one getter closure per export (fs has about a hundred). At start-up the main
+ * thread made 18 of those copies, 1 MiB of the young generation, whose filling costs a scavenge
+ * (0.7-6 ms on 2 cores while the watchdog boots; `node --trace-gc`). A namespace import of a Node
+ * builtin is only ever read by name (`fs.readFileSync`), which the exports object itself answers, so
+ * the bundles take the exports object as it is (on the same line: the source maps stay right to the line).
+ */
+const builtinNamespaces = {
+  name: 'builtin-namespaces',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /\.js$/ }, async (args) => ({
+      contents: (await readFile(args.path, 'utf8')).replace(/__importStar\((require\("node:[a-z_/]+"\))\)/g, '$1'),
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning', sourcemap: 'linked', plugins: [builtinNamespaces] };
 
 await build({ ...common, entryPoints: [path.join(compiled, 'preload.js')], outfile: path.join(compiled, 'preload-bundle.js') });
 await build({ ...common, entryPoints: [path.join(compiled, 'watchdog', 'worker.js')], outfile: path.join(compiled, 'watchdog-worker.js') });

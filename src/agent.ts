@@ -7,7 +7,8 @@ import { DEFAULTS, expandPath, type Options } from './options';
 import { parseSiteRule } from './stack/site-rules';
 import { warn } from './warn';
 import { chooseCapture } from './capture/choose';
-import { startWatchdog, type Watchdog } from './watchdog/main';
+import { startWatchdog, type Watchdog, type WatchdogHooks } from './watchdog/main';
+import type { ToWatchdog } from './watchdog/shared';
 import { createLiveStats, type BusyEvent, type FeatureContext, type LiveStats, type StallEvent } from './feature';
 import { FEATURES } from './feature-list';
 import { startHttpContext, type HttpContext } from './http/requests';
@@ -50,6 +51,72 @@ export function start(overrides: Partial<Options> = {}): Agent {
   const busyListeners: Array<(busy: BusyEvent) => void> = [];
   let watchdog: Watchdog | null = null;
   let http: HttpContext | null = null;
+  /** What the features post before startWatchdog has returned, sent once it has. */
+  let early: ToWatchdog[] | null = [];
+  const post = (message: ToWatchdog): void => {
+    if (watchdog !== null) watchdog.post(message);
+    else early?.push(message);
+  };
+
+  const sections = new Map<string, () => unknown>();
+  let sectionsTimer: NodeJS.Timeout | null = null;
+  const sendSections = (): void => {
+    if (sections.size === 0) return;
+    const snapshot: Record<string, unknown> = {};
+    for (const [name, take] of sections) guard(() => (snapshot[name] = take()));
+    post({ type: 'sections', sections: snapshot });
+  };
+  const stops: Array<() => void> = [];
+  /**
+   * The request tracking and the features, with the watchdog's shared memory (`null`: the watchdog
+   * could not be set up). Run before the watchdog's worker starts: see WatchdogHooks.beforeWorker.
+   */
+  let featuresStarted = false;
+  const startFeatures = (shared: Parameters<NonNullable<WatchdogHooks['beforeWorker']>>[0] | null): void => {
+    featuresStarted = true;
+    if (shared !== null && options.requests) {
+      try {
+        // The heartbeat tells the request tracking which turn of the loop a request began and ended in.
+        http = startHttpContext({ clock: shared.clock, traces: options.traces });
+      } catch (error) {
+        warn('LOOPWATCH_INTERNAL', `request context could not start (${(error as Error).message}); stalls are reported without their request`);
+      }
+    }
+    const context: FeatureContext = {
+      options,
+      stats,
+      warn,
+      addReportSection: (name, snapshot) => void sections.set(name, snapshot),
+      markDirty: () => {
+        if (sectionsTimer !== null || options.report === null) return;
+        sectionsTimer = setTimeout(() => {
+          sectionsTimer = null;
+          guard(sendSections);
+        }, SECTIONS_DEBOUNCE_MS);
+        sectionsTimer.unref();
+      },
+      slowCall: (call) => post({ type: 'slow-call', call }),
+      currentRequest: () => http?.current(),
+      ...(options.traces ? { activeSpan: activeSpanLink } : {}),
+      onStall: (listener) => void stallListeners.push(listener),
+      onBusy: (listener) => void busyListeners.push(listener),
+      ...(shared !== null
+        ? {
+            syncCallSlot: shared.syncCallSlot,
+            callSiteWanted: shared.callSiteWanted,
+            declareSyncApis: (names: string[]) => post({ type: 'sync-api-names', names }),
+          }
+        : {}),
+    };
+    for (const feature of FEATURES) {
+      try {
+        stops.push(feature.start(context));
+      } catch (error) {
+        warn('LOOPWATCH_INTERNAL', `${feature.name} could not start (${(error as Error).message}); the rest of loopwatch runs`);
+      }
+    }
+  };
+
   try {
     watchdog = startWatchdog(options, capture, {
       requestsAtStall: (stalledEpoch, capturedId) => http?.atStall(stalledEpoch, capturedId) ?? null,
@@ -62,61 +129,21 @@ export function start(overrides: Partial<Options> = {}): Agent {
       onBusy: (busy) => {
         for (const listener of busyListeners) guard(() => listener(busy));
       },
+      beforeWorker: startFeatures,
     });
   } catch (error) {
     warn('LOOPWATCH_WORKER_FAILED', `cannot start the watchdog worker (${(error as Error).message}); stall detection is off`);
   }
-  if (watchdog !== null && options.requests) {
-    try {
-      // The heartbeat tells the request tracking which turn of the loop a request began and ended in.
-      http = startHttpContext({ clock: watchdog.clock, traces: options.traces });
-    } catch (error) {
-      warn('LOOPWATCH_INTERNAL', `request context could not start (${(error as Error).message}); stalls are reported without their request`);
-    }
+  if (watchdog === null) {
+    // No heartbeat to tell the request tracking which turn of the loop it is.
+    const started = http as HttpContext | null;
+    if (started !== null) guard(() => started.stop());
+    http = null;
   }
-
-  const sections = new Map<string, () => unknown>();
-  let sectionsTimer: NodeJS.Timeout | null = null;
-  const sendSections = (): void => {
-    if (sections.size === 0) return;
-    const snapshot: Record<string, unknown> = {};
-    for (const [name, take] of sections) guard(() => (snapshot[name] = take()));
-    watchdog?.post({ type: 'sections', sections: snapshot });
-  };
-  const context: FeatureContext = {
-    options,
-    stats,
-    warn,
-    addReportSection: (name, snapshot) => void sections.set(name, snapshot),
-    markDirty: () => {
-      if (sectionsTimer !== null || options.report === null) return;
-      sectionsTimer = setTimeout(() => {
-        sectionsTimer = null;
-        guard(sendSections);
-      }, SECTIONS_DEBOUNCE_MS);
-      sectionsTimer.unref();
-    },
-    slowCall: (call) => watchdog?.post({ type: 'slow-call', call }),
-    currentRequest: () => http?.current(),
-    ...(options.traces ? { activeSpan: activeSpanLink } : {}),
-    onStall: (listener) => void stallListeners.push(listener),
-    onBusy: (listener) => void busyListeners.push(listener),
-    ...(watchdog !== null
-      ? {
-          syncCallSlot: watchdog.syncCallSlot,
-          callSiteWanted: watchdog.callSiteWanted,
-          declareSyncApis: (names: string[]) => watchdog?.post({ type: 'sync-api-names', names }),
-        }
-      : {}),
-  };
-  const stops: Array<() => void> = [];
-  for (const feature of FEATURES) {
-    try {
-      stops.push(feature.start(context));
-    } catch (error) {
-      warn('LOOPWATCH_INTERNAL', `${feature.name} could not start (${(error as Error).message}); the rest of loopwatch runs`);
-    }
-  }
+  if (!featuresStarted) startFeatures(null);
+  const queued = early;
+  early = null;
+  if (watchdog !== null) for (const message of queued) watchdog.post(message);
 
   const flush = (): void =>
     guard(() => {

@@ -8,10 +8,11 @@ import Module from 'node:module';
 // The real exports object, not an `import * as` copy (see targets.ts).
 import fs from 'node:fs';
 import type { Feature } from '../feature';
-import { syncTargets } from './targets';
+import { builtinSyncTargets, DEFERRED_MODULES, syncTargets, type Target } from './targets';
 import { wrapConstructor, wrapNative, wrapSync, type ApiCounter, type WrapState } from './wrap';
-import { nativeTargets, sizeFloor, v8Targets, type NativeTarget } from './natives';
+import { builtinNativeTargets, nativeTargets, sizeFloor, type NativeTarget } from './natives';
 import { callerStack, isModuleLoading } from './call-site';
+import { whenBuiltinsLoad } from './builtin-loads';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
@@ -52,7 +53,7 @@ export const startSyncApiTiming: Feature = (context) => {
   };
 
   const names: string[] = [];
-  for (const target of syncTargets(fs)) {
+  const wrapSyncTarget = (target: Target): void => {
     for (const name of target.names) {
       const original = target.exports[name];
       if (typeof original !== 'function') continue;
@@ -66,7 +67,8 @@ export const startSyncApiTiming: Feature = (context) => {
       // Only while still ours: an app that wrapped it after us keeps its wrapper.
       restores.push(() => target.exports[name] === wrapped && replace(target.exports, name, original));
     }
-  }
+  };
+  for (const target of syncTargets(fs)) wrapSyncTarget(target);
 
   // Native calls that are not `*Sync` APIs (natives.ts). A function two owners share gets one wrapper.
   const floor = sizeFloor(options.slowCallMs);
@@ -101,62 +103,37 @@ export const startSyncApiTiming: Feature = (context) => {
     }
   };
   for (const target of nativeTargets()) wrapTarget(target);
-  const stopV8 = whenV8Loaded((v8) => {
-    for (const target of v8Targets(v8)) wrapTarget(target);
-    Module.syncBuiltinESMExports();
-    context.declareSyncApis?.(names);
-  });
-
   // ESM named imports (`import { readFileSync } from 'node:fs'`) are separate live bindings.
   Module.syncBuiltinESMExports();
   context.declareSyncApis?.(names);
 
+  // crypto, zlib, child_process and v8: when something loads them, before it gets their exports
+  // (builtin-loads.ts); those already loaded, now. Not loaded here: most processes never use them,
+  // and loading them cost every process 4-8 ms of start-up (docs/benchmarks.md).
+  let stopped = false;
+  const stopWaiting = whenBuiltinsLoad(DEFERRED_MODULES, (id) => {
+    if (stopped) return;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const exports = require(`node:${id}`) as Record<string, unknown>;
+      for (const target of builtinSyncTargets(id, exports)) wrapSyncTarget(target);
+      for (const target of builtinNativeTargets(id, exports)) wrapTarget(target);
+      Module.syncBuiltinESMExports();
+      context.declareSyncApis?.(names);
+    } catch (error) {
+      context.warn('LOOPWATCH_INTERNAL', `sync-api timing could not wrap node:${id} (${(error as Error).message}); its calls are not timed`);
+    }
+  });
+
   context.addReportSection('syncApis', () => snapshot(stats.syncApis));
   context.markDirty();
   return () => {
-    stopV8();
+    stopped = true;
+    stopWaiting();
     for (const restore of [...restores].reverse()) restore();
     Module.syncBuiltinESMExports();
   };
 };
-
-/**
- * How often to look for node:v8 after the first loop turn, until the app has loaded it. An ES module
- * entry's imports load after that turn; a look costs a length compare.
- */
-const V8_LOOK_MS = 100;
-
-/**
- * Calls `install` with node:v8's exports once the app has loaded it: now, at the first loop turn
- * (after a CommonJS entry's top-level `require`s), or at a later look. Loading it here would add 1-2 ms to
- * every start (measured, docs/sync-apis.md). Node's `module.require` tracing channel would say when
- * at once, but subscribing to it puts diagnostics_channel frames into every stack thrown while a
- * module loads, and the app's stacks must stay its own. Returns the stop.
- */
-function whenV8Loaded(install: (v8: object) => void): () => void {
-  const loaded = (process as { moduleLoadList?: string[] }).moduleLoadList ?? [];
-  let seen = 0;
-  let done = false;
-  const look = (): void => {
-    // moduleLoadList only grows: read only what was added since the last look.
-    if (done || loaded.length === seen) return;
-    const fresh = loaded.slice(seen);
-    seen = loaded.length;
-    if (!fresh.includes('NativeModule v8')) return;
-    stop();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    install(require('node:v8') as object);
-  };
-  const immediate = setImmediate(look).unref();
-  const timer = setInterval(look, V8_LOOK_MS).unref();
-  function stop(): void {
-    done = true;
-    clearImmediate(immediate);
-    clearInterval(timer);
-  }
-  look();
-  return stop;
-}
 
 function replace(exports: Record<string, unknown>, name: string, value: unknown): boolean {
   const descriptor = Object.getOwnPropertyDescriptor(exports, name);

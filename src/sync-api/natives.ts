@@ -86,17 +86,13 @@ export function bufferSize(value: unknown): number {
 }
 
 /**
- * What is wrapped (index.ts skips what this Node lacks); `v8` apart, in `v8Targets`, wrapped only
- * once something else loaded it (see index.ts).
+ * What is wrapped (index.ts skips what this Node lacks) at start-up: the globals. The methods of
+ * `crypto`, `zlib` and `v8` are in `builtinNativeTargets`, wrapped once something loads those
+ * modules (see builtin-loads.ts).
  * Functions shared by two owners (Hmac's `update` is Hash's, Decipheriv's is Cipheriv's,
  * `Buffer#toLocaleString` is `toString`) get one wrapper, under the first name.
  */
 export function nativeTargets(): NativeTarget[] {
-  // Already loaded by syncTargets (the `*Sync` wrappers); required here for the same exports objects.
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const crypto = require('node:crypto') as Record<string, unknown>;
-  const zlib = require('node:zlib') as Record<string, unknown>;
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const targets: NativeTarget[] = [
     { api: 'structuredClone', owner: globalThis, key: 'structuredClone', size: 'always' },
     { api: 'Buffer#toString', owner: Buffer.prototype as object, key: 'toString', size: 'this' },
@@ -112,8 +108,6 @@ export function nativeTargets(): NativeTarget[] {
     { api: 'atob', owner: globalThis, key: 'atob', size: 0 },
     { api: 'btoa', owner: globalThis, key: 'btoa', size: 0 },
     { api: 'Atomics.wait', owner: Atomics, key: 'wait', size: 'always' },
-    { api: 'crypto.hash', owner: crypto, key: 'hash', size: 1 },
-    { api: 'zlib.crc32', owner: zlib, key: 'crc32', size: 0 },
   ];
   // Absent under --jitless.
   const wasm = (globalThis as { WebAssembly?: object }).WebAssembly;
@@ -123,11 +117,26 @@ export function nativeTargets(): NativeTarget[] {
       { api: 'WebAssembly.Instance', owner: wasm, key: 'Instance', size: 'always', construct: true },
     );
   }
+  return targets;
+}
+
+/** The native targets in one of Node's modules, given its exports object (see builtin-loads.ts). */
+export function builtinNativeTargets(module: string, exports: Record<string, unknown>): NativeTarget[] {
+  if (module === 'zlib') return [{ api: 'zlib.crc32', owner: exports, key: 'crc32', size: 0 }];
+  if (module === 'v8') {
+    return [
+      { api: 'v8.serialize', owner: exports, key: 'serialize', size: 'always' },
+      { api: 'v8.deserialize', owner: exports, key: 'deserialize', size: 0 },
+    ];
+  }
+  if (module !== 'crypto') return [];
+  const crypto = exports;
+  const targets: NativeTarget[] = [{ api: 'crypto.hash', owner: crypto, key: 'hash', size: 1 }];
   for (const [api, make] of CRYPTO_OBJECTS) {
     let prototype: object | null = null;
     try {
       // The exported class's prototype is the instances' (checked on Node 20-26), and costs nothing;
-      // a first createHash/createHmac/createCipheriv costs 1-1.5 ms of start-up (measured).
+      // a first createHash/createHmac/createCipheriv costs 1-1.5 ms (measured).
       const exported = (crypto[api] as { prototype?: unknown } | undefined)?.prototype;
       prototype = typeof exported === 'object' && exported !== null ? exported : (Object.getPrototypeOf(make(crypto)) as object);
     } catch {
@@ -153,11 +162,3 @@ const CRYPTO_OBJECTS: ReadonlyArray<readonly [string, Make]> = [
   ['Cipheriv', (crypto) => call(crypto, 'createCipheriv', 'aes-128-cbc', ZEROS(16), ZEROS(16))],
   ['Decipheriv', (crypto) => call(crypto, 'createDecipheriv', 'aes-128-cbc', ZEROS(16), ZEROS(16))],
 ];
-
-/** `v8.serialize`/`v8.deserialize`, on the exports object of `node:v8`. */
-export function v8Targets(v8: object): NativeTarget[] {
-  return [
-    { api: 'v8.serialize', owner: v8, key: 'serialize', size: 'always' },
-    { api: 'v8.deserialize', owner: v8, key: 'deserialize', size: 0 },
-  ];
-}

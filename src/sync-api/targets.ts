@@ -15,31 +15,39 @@ export interface Target {
 
 const CRYPTO_SYNC = ['pbkdf2Sync', 'scryptSync', 'generateKeyPairSync', 'generateKeySync', 'generatePrimeSync', 'checkPrimeSync', 'hkdfSync', 'randomFillSync'];
 
+const endsInSync = (exports: Record<string, unknown>): string[] => Object.keys(exports).filter((name) => name.endsWith('Sync') && typeof exports[name] === 'function');
+
+/** The targets always loaded: `fs` (Node loads it at boot) and `JSON`. */
 export function syncTargets(fsExports: Record<string, unknown>): Target[] {
-  // `require` returns the real exports objects (`import * as` would be a copy, and patching a copy
-  // times nothing); here, not at the top, so that LOOPWATCH_SYNC_APIS=false does not load them.
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const crypto = require('node:crypto') as Record<string, unknown>;
-  const zlib = require('node:zlib') as Record<string, unknown>;
-  const childProcess = require('node:child_process') as Record<string, unknown>;
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const endsInSync = (exports: object): string[] =>
-    Object.keys(exports).filter((name) => name.endsWith('Sync') && typeof (exports as Record<string, unknown>)[name] === 'function');
-  const cryptoExports = crypto;
   return [
     { module: 'fs', exports: fsExports, names: endsInSync(fsExports) },
-    {
-      module: 'crypto',
-      exports: cryptoExports,
-      names: [...CRYPTO_SYNC.filter((name) => typeof cryptoExports[name] === 'function'), 'randomBytes'],
-      syncWithoutCallback: ['randomBytes'],
-    },
-    { module: 'zlib', exports: zlib, names: endsInSync(zlib) },
-    {
-      module: 'child_process',
-      exports: childProcess,
-      names: ['execSync', 'execFileSync', 'spawnSync'],
-    },
     { module: 'JSON', exports: JSON as unknown as Record<string, unknown>, names: ['parse', 'stringify'] },
   ];
+}
+
+/** Node's modules whose sync APIs are wrapped once something loads them (see builtin-loads.ts). */
+export const DEFERRED_MODULES = ['crypto', 'zlib', 'child_process', 'v8'] as const;
+
+/**
+ * The targets in one of DEFERRED_MODULES, given the real exports object (what `require` returns,
+ * shared with ESM: `import * as` would be a copy, and patching a copy times nothing).
+ */
+export function builtinSyncTargets(module: string, exports: Record<string, unknown>): Target[] {
+  switch (module) {
+    case 'crypto':
+      return [
+        {
+          module,
+          exports,
+          names: [...CRYPTO_SYNC.filter((name) => typeof exports[name] === 'function'), 'randomBytes'],
+          syncWithoutCallback: ['randomBytes'],
+        },
+      ];
+    case 'zlib':
+      return [{ module, exports, names: endsInSync(exports) }];
+    case 'child_process':
+      return [{ module, exports, names: ['execSync', 'execFileSync', 'spawnSync'] }];
+    default:
+      return [];
+  }
 }

@@ -74,6 +74,12 @@ export interface WatchdogHooks {
   onBusy?(busy: BusyEvent): void;
   /** The HTTP request a stall that just ended happened in, and the others in flight (src/http/requests.ts). */
   requestsAtStall?(stalledEpoch: number, capturedId: number | null): RequestsAtStall | null;
+  /**
+   * Called once the shared memory is set up, just before the worker starts: the agent starts its
+   * features here, so that the worker starts last (a process that exits while the worker boots
+   * waits for it: docs/benchmarks.md, "Start-up cost per process").
+   */
+  beforeWorker?(early: Pick<Watchdog, 'clock' | 'syncCallSlot' | 'callSiteWanted'>): void;
 }
 
 export interface Watchdog {
@@ -132,6 +138,9 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   const env = { ...process.env };
   // Without this, a --require preload inside NODE_OPTIONS would run again in the worker.
   delete env.NODE_OPTIONS;
+  const syncCallSlot = new Int32Array(shared, SYNC_CALL_INDEX * Int32Array.BYTES_PER_ELEMENT, 1);
+  const callSiteWanted = new Int32Array(shared, CALL_SITE_WANTED_INDEX * Int32Array.BYTES_PER_ELEMENT, 1);
+  hooks.beforeWorker?.({ clock, syncCallSlot, callSiteWanted });
   const worker = startWorkerUnseen(workerFile, { workerData: data, execArgv: [], env });
 
   let alive = true;
@@ -257,8 +266,8 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   const watchdog: Watchdog = {
     post,
     clock,
-    syncCallSlot: new Int32Array(shared, SYNC_CALL_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
-    callSiteWanted: new Int32Array(shared, CALL_SITE_WANTED_INDEX * Int32Array.BYTES_PER_ELEMENT, 1),
+    syncCallSlot,
+    callSiteWanted,
     exitWithoutReport() {
       Atomics.store(flags, EXITING_INDEX, 1);
       // A stall that the exit itself ends (a script's last sync work) is measured by nobody else,

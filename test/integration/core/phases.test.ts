@@ -31,7 +31,7 @@ describe('start-up apart from runtime', () => {
   it(
     HAS_IMPORT_CHANNEL
       ? "an ES module entry's top-level code is start-up, before and after a top-level await; a timer callback is runtime"
-      : 'an ES module entry on Node 20 (no module.import channel): start-up ends at the first loop turn, before its top-level code runs (docs/report.md, "Phases")',
+      : 'an ES module entry on Node 20 (no module.import channel): start-up ends at the first loop turn, usually before its top-level code runs (docs/report.md, "Phases")',
     async () => {
       const result = await runFixture('phase-esm.mjs', { timeoutMs: 30_000 });
       expect(result.code).toBe(0);
@@ -40,7 +40,13 @@ describe('start-up apart from runtime', () => {
         .slice()
         .sort((a: any, b: any) => Date.parse(a.at) - Date.parse(b.at))
         .map((stall: any) => stall.phase);
-      expect(phases).toEqual(HAS_IMPORT_CHANNEL ? ['startup', 'startup', 'runtime'] : ['runtime', 'runtime', 'runtime']);
+      if (HAS_IMPORT_CHANNEL) expect(phases).toEqual(['startup', 'startup', 'runtime']);
+      else {
+        // Node 20: the code before the first await runs when the entry file's read (on the thread
+        // pool) comes back, usually after the first loop turn, sometimes before it (docs/report.md).
+        expect(['runtime', 'startup']).toContain(phases[0]);
+        expect(phases.slice(1)).toEqual(['runtime', 'runtime']);
+      }
       const file = path.join(FIXTURES, 'phase-esm.mjs');
       expect(siteAt(result.report, file, blockingLine('phase-esm.mjs', 'RUNTIME LINE'), 'runtime'), JSON.stringify(result.report.sites)).toBeDefined();
     },

@@ -17,8 +17,8 @@ const CASES: Array<[string, string, string]> = [
   ['native-text-decoder.js', 'TextDecoder#decode', 'stream: true'],
   ['native-atomics-wait.js', 'Atomics.wait', 'Atomics.waitAsync'],
   ['native-crc32.js', 'zlib.crc32', 'crc = zlib.crc32(chunk, crc)'],
-  // node:v8 is wrapped once the app has loaded it (src/sync-api/index.ts, whenV8Loaded); an ES
-  // module's named import follows the wrap.
+  // node:v8 is wrapped when the app loads it (src/sync-api/builtin-loads.ts); an ES module's named
+  // import follows the wrap.
   ['native-v8-serialize.js', 'v8.serialize', 'Serialize less'],
   ['native-v8-serialize.mjs', 'v8.serialize', 'Serialize less'],
 ];

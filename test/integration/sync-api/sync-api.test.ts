@@ -16,6 +16,8 @@ describe.each([
   ['sync-exec.js', 'child_process.execSync', 'sync-api', 'execFile'],
   ['sync-json.js', 'JSON.parse', 'json', 'streaming parser'],
   ['sync-esm.mjs', 'crypto.pbkdf2Sync', 'sync-api', 'crypto.pbkdf2'],
+  // Loaded after loopwatch started, and destructured at once (src/sync-api/builtin-loads.ts).
+  ['sync-destructured.js', 'crypto.pbkdf2Sync', 'sync-api', 'crypto.pbkdf2'],
 ])('%s', (script, api, kind, replacement) => {
   it(`attributes the stall to ${api} at the exact line, with the call's exact duration`, async () => {
     const result = await runFixture(script, { env: THRESHOLD });
