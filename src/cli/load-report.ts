@@ -13,6 +13,7 @@ import { STALL_KINDS, type StallKind } from '../stall-kind';
 import type { Phase } from '../phase';
 import { REPORT_SCHEMA, type Report } from '../report/report';
 import { UsageError } from './usage-error';
+import { validSpanIds } from '../otel-api';
 
 /** The report's types as the watchdog writes them, minus what renderers never read. */
 export type SiteView = SiteRecord & {
@@ -207,8 +208,8 @@ function normalizeStall(s: Record<string, unknown>): StallView {
 /** A stall's trace link, when it is well formed: the terminal and HTML reports print its id. */
 function traceOf(trace: Record<string, unknown>): Pick<StallView, 'trace'> {
   const { traceId, spanId } = trace;
-  if (typeof traceId !== 'string' || !/^[0-9a-f]{32}$/.test(traceId) || typeof spanId !== 'string' || !/^[0-9a-f]{16}$/.test(spanId)) return {};
-  return { trace: { traceId, spanId, traceFlags: num(trace.traceFlags), exact: trace.exact === true } };
+  if (!validSpanIds(traceId, spanId)) return {};
+  return { trace: { traceId, spanId: spanId as string, traceFlags: num(trace.traceFlags), exact: trace.exact === true } };
 }
 
 function normalizeSyncApis(section: Record<string, unknown>): Record<string, SyncApiStats> {

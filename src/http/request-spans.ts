@@ -12,7 +12,7 @@
  * to the app (`server.listenerCount('request')` counts it); it is removed by `stop()`.
  */
 import type { Span } from '@opentelemetry/api';
-import { loadOtelApi, otelRegistered } from '../otel-api';
+import { loadOtelApi, tracingRegistered } from '../otel-api';
 
 export interface SpanHolder {
   req: unknown;
@@ -25,10 +25,15 @@ export interface RequestSpans {
   stop(): void;
 }
 
+interface Emitter {
+  on(event: string, listener: (req: unknown) => void): unknown;
+  off(event: string, listener: (req: unknown) => void): unknown;
+}
+
 export function watchRequestSpans(): RequestSpans {
   const servers = new WeakSet<object>();
   /** To remove the listeners at stop() without keeping closed servers alive. */
-  const listenedTo: Array<WeakRef<{ off(event: string, listener: (...args: unknown[]) => void): unknown }>> = [];
+  const listenedTo: Array<WeakRef<Emitter>> = [];
   let next: SpanHolder | null = null;
   const onRequest = (req: unknown): void => {
     const expected = next;
@@ -43,14 +48,13 @@ export function watchRequestSpans(): RequestSpans {
   };
   return {
     expect(server, request) {
-      if (!otelRegistered('trace') || !otelRegistered('context')) return;
-      if (typeof server !== 'object' || server === null) return;
-      const emitter = server as { on?: unknown; off?: unknown };
+      if (!tracingRegistered() || typeof server !== 'object' || server === null) return;
       if (!servers.has(server)) {
+        const emitter = server as Partial<Emitter>;
         if (typeof emitter.on !== 'function' || typeof emitter.off !== 'function') return;
         servers.add(server);
-        (emitter.on as (event: string, listener: (req: unknown) => void) => void).call(server, 'request', onRequest);
-        listenedTo.push(new WeakRef(server as { off(event: string, listener: (...args: unknown[]) => void): unknown }));
+        (emitter as Emitter).on('request', onRequest);
+        listenedTo.push(new WeakRef(emitter as Emitter));
       }
       next = request;
     },

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, trace, type Span } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { watchRequestSpans, type SpanHolder } from '../../../src/http/request-spans';
-import { activeSpanLink, otelRegistered, spanLink } from '../../../src/otel-api';
+import { activeSpanLink, spanLink, tracingRegistered } from '../../../src/otel-api';
 
 describe('before a tracer provider is registered', () => {
   it('adds no listener and reads no span', () => {
-    expect(otelRegistered('trace')).toBe(false);
+    expect(tracingRegistered()).toBe(false);
     const spans = watchRequestSpans();
     const server = new EventEmitter();
     spans.expect(server, { req: {} });
