@@ -78,6 +78,15 @@ export class BusyWatch {
     }
   }
 
+  /** How soon tick() has work: the end of the step, or the next sample while busy; Infinity before the first reading. */
+  dueInMs(): number {
+    const last = this.readings[this.readings.length - 1];
+    if (last === undefined) return Infinity;
+    const nowMs = this.parts.nowMs();
+    const stepDue = last.atMs + STEP_MS - nowMs;
+    return this.busy && !this.sampling ? Math.min(stepDue, this.nextSampleMs - nowMs) : stepDue;
+  }
+
   /** At exit: the step going on is attributed as far as it went, and a busy period ends. */
   flush(): void {
     const last = this.readings[this.readings.length - 1];

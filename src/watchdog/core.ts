@@ -17,8 +17,10 @@ import {
   EXITING_INDEX,
   FLUSH_ACK_INDEX,
   HEARTBEAT_MS,
+  IDLE_POLL_MAX_MS,
   LOOP_ACTIVE_INDEX,
   MAIN_STALLS_RECORDED_INDEX,
+  POLL_MS,
   SYNC_CALL_INDEX,
   STALLED_BEAT_INDEX,
   beatMark,
@@ -118,7 +120,7 @@ export class WatchdogCore {
     });
   }
 
-  /** One look at every heartbeat; called every POLL_MS. */
+  /** One look at every heartbeat; the worker calls it again after nextPollInMs(). */
   tick(): void {
     this.threads.discover();
     this.poll(this.main);
@@ -128,6 +130,26 @@ export class WatchdogCore {
     // agent.ts) must not lose it. Debounced like every other write.
     if (this.main.open !== null) this.recorder.report.schedule();
     this.scheduler.retryThreadCaptures();
+  }
+
+  /**
+   * How long the watchdog can sleep before the next tick. While a thread is stalled: POLL_MS (its
+   * samples, the hang limit, the moment it ends). Otherwise until the first moment a thread's
+   * heartbeat could be late by the threshold, which is when the detector would open a stall, so a
+   * stall is noticed as it crosses the threshold and an idle process wakes the watchdog about 10
+   * times a second rather than 100. At most IDLE_POLL_MAX_MS; the busy-loop watch says when it
+   * is due.
+   */
+  nextPollInMs(): number {
+    const nowMs = nsToMs(this.parts.nowNs());
+    let waitMs = Math.min(IDLE_POLL_MAX_MS, this.busy?.dueInMs() ?? IDLE_POLL_MAX_MS);
+    for (const watched of [this.main, ...this.threads.values()]) {
+      if (watched.gone === true) continue;
+      if (watched.detector.openStallBeat !== null) return POLL_MS;
+      const beatMs = nsToMs(Atomics.load(watched.beats, watched.beatIndex));
+      waitMs = Math.min(waitMs, beatMs + HEARTBEAT_MS + this.options.thresholdMs - nowMs);
+    }
+    return Math.max(1, Math.ceil(waitMs));
   }
 
   /** Starts what the first capture needs (the native path's capture thread), after the first poll. */

@@ -12,8 +12,13 @@ import type { RequestsAtStall } from '../http/requests';
 
 /** Heartbeat period of the main thread; the error bound of a stall duration. */
 export const HEARTBEAT_MS = 10;
-/** How often the watchdog looks at the heartbeat. */
+/** How often the watchdog looks at the heartbeats while a stall is going on. */
 export const POLL_MS = 10;
+/**
+ * The longest the watchdog sleeps between polls while no stall is going on (see
+ * WatchdogCore.nextPollInMs): app threads that register meanwhile are found at the next poll.
+ */
+export const IDLE_POLL_MAX_MS = 100;
 
 /**
  * Layout of the SharedArrayBuffer. Slot 0 of the BigInt64 view holds the main thread's last

@@ -56,7 +56,14 @@ process.on('unhandledRejection', (reason) => {
 
 Atomics.store(flags, READY_INDEX, 1);
 
-setInterval(() => core.guard(() => core.tick()), POLL_MS);
+/** A timer set anew after each tick, as far ahead as the core says it can be (core.nextPollInMs). */
+const poll = (): void => {
+  core.guard(() => core.tick());
+  let waitMs = POLL_MS;
+  core.guard(() => (waitMs = core.nextPollInMs()));
+  setTimeout(poll, waitMs);
+};
+setTimeout(poll, POLL_MS);
 // After the first poll: booting the capture thread alongside the watchdog delayed the watchdog
 // enough to miss a stall that began 50 ms after the app started (1 run in 12).
 setTimeout(() => core.guard(() => core.warmUp()), 0);

@@ -39,6 +39,17 @@ function harness(busyShare: number, stack: Frame[] = [APP, TIMERS], overrides: P
 }
 
 describe('BusyWatch', () => {
+  it('says when its next tick is due: the end of the step, and the next sample while busy', async () => {
+    const { watch, run } = harness(0.9);
+    expect(watch.dueInMs()).toBe(Infinity);
+    await run(10);
+    // One reading taken at 0; the clock is now at 10.
+    expect(watch.dueInMs()).toBe(STEP_MS - 10);
+    await run(3100);
+    // Busy: a sample every SAMPLE_MS, sooner than the step's end.
+    expect(watch.dueInMs()).toBeLessThanOrEqual(SAMPLE_MS);
+  });
+
   it('decides nothing until a whole window is read, then samples 10 times a second and hands over each second', async () => {
     const { run, steps, changes, samplesAsked } = harness(0.9);
     await run(2900);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WatchdogCore, HANG_CAPTURE_WAIT_MS, type CoreParts } from '../../../src/watchdog/core';
-import { BEAT_INDEX, EXITING_INDEX, SYNC_CALL_INDEX, FLUSH_ACK_INDEX, REGISTRY_BYTES, SHARED_BYTES, WATCHDOG_MARK, type FromWatchdog, type WatchdogData } from '../../../src/watchdog/shared';
+import { BEAT_INDEX, HEARTBEAT_MS, IDLE_POLL_MAX_MS, POLL_MS, EXITING_INDEX, SYNC_CALL_INDEX, FLUSH_ACK_INDEX, REGISTRY_BYTES, SHARED_BYTES, WATCHDOG_MARK, type FromWatchdog, type WatchdogData } from '../../../src/watchdog/shared';
 import type { SampleResult, Sampler } from '../../../src/watchdog/watched';
 import type { Report } from '../../../src/report/report';
 import { DEFAULTS } from '../../../src/options';
@@ -88,6 +88,27 @@ function setup(options: Partial<WatchdogData['options']> = {}, startedUp = true)
 }
 
 describe('WatchdogCore', () => {
+  it('sleeps until the heartbeat could be late by the threshold, and polls every POLL_MS while the stall lasts', async () => {
+    const t = setup({ thresholdMs: 30 });
+    t.beat();
+    expect(t.core.nextPollInMs()).toBe(HEARTBEAT_MS + 30);
+    await t.advance(25);
+    expect(t.core.nextPollInMs()).toBe(15);
+    // Woken when asked to: the stall is noticed as it crosses the threshold.
+    await t.advance(15);
+    expect(t.sampler.calls).toBe(1);
+    expect(t.core.nextPollInMs()).toBe(POLL_MS);
+    await t.sampler.answerWith({ frames: [APP_FRAME] });
+    t.core.onMainMessage({ type: 'stall', durationMs: 35, endNs: String(t.beat()) });
+    await t.advance(0);
+    expect(t.core.nextPollInMs()).toBe(HEARTBEAT_MS + 30);
+  });
+
+  it('sleeps at most IDLE_POLL_MAX_MS, for threads that register meanwhile', () => {
+    const t = setup({ thresholdMs: 1000 });
+    expect(t.core.nextPollInMs()).toBe(IDLE_POLL_MAX_MS);
+  });
+
   it('puts a stall that began before start-up ended in the start-up phase, and the same line later in a site of its own', async () => {
     const t = setup({}, false);
     await t.advance(120);
