@@ -15,7 +15,13 @@ export interface Target {
 
 const CRYPTO_SYNC = ['pbkdf2Sync', 'scryptSync', 'generateKeyPairSync', 'generateKeySync', 'generatePrimeSync', 'checkPrimeSync', 'hkdfSync', 'randomFillSync'];
 
-const endsInSync = (exports: Record<string, unknown>): string[] => Object.keys(exports).filter((name) => name.endsWith('Sync') && typeof exports[name] === 'function');
+/**
+ * The `*Sync` functions among the exports. Only plain properties: Node 20 defines `fs.opendirSync`
+ * as a getter that loads its module on first read (0.45 ms of every process's start-up), so it is
+ * left as it is, untimed, there.
+ */
+const endsInSync = (exports: Record<string, unknown>): string[] =>
+  Object.keys(exports).filter((name) => name.endsWith('Sync') && typeof Object.getOwnPropertyDescriptor(exports, name)?.value === 'function');
 
 /** The targets always loaded: `fs` (Node loads it at boot) and `JSON`. */
 export function syncTargets(fsExports: Record<string, unknown>): Target[] {

@@ -1,10 +1,18 @@
 /**
- * One timing wrapper per sync API. The fast path is two `performance.now()` calls and three
- * additions into a counter object held by the closure (no map lookup); only a slow call pays for
- * a stack (and a message to the watchdog).
+ * One timing wrapper per sync API. The fast path is two clock reads and three additions into a
+ * counter object held by the closure (no map lookup); only a slow call pays for a stack (and a
+ * message to the watchdog).
  */
-import { performance } from 'node:perf_hooks';
 import { bufferSize, byteSize, filledSize, type SizeFrom } from './natives';
+
+/**
+ * The clock, taken when this module loads: an app's fake timers (which replace `process.hrtime`
+ * and `performance.now`) never time its sync calls. Not `performance.now()`: `performance` loads
+ * Node's perf_hooks, 0.6-0.9 ms of every process's start-up, and a pair of these reads is no
+ * slower (90 ns against 107 ns on Node 20).
+ */
+const clock = process.hrtime.bigint.bind(process.hrtime);
+const msSince = (started: bigint): number => Number(clock() - started) / 1e6;
 
 export interface ApiCounter {
   calls: number;
@@ -44,7 +52,7 @@ export function wrapSync(
     }
     state.depth += 1;
     if (state.slot !== null) state.slot[0] = apiNumber;
-    const started = performance.now();
+    const started = clock();
     try {
       return original.apply(this, args);
     } finally {
@@ -56,10 +64,10 @@ export function wrapSync(
 }
 
 /** After a timed call, in its `finally`: the counters, and the slow-call report. Never throws into the app. */
-function finish(started: number, api: string, counter: ApiCounter, slowCallMs: number, state: WrapState, wrapper: (...args: never[]) => unknown): void {
+function finish(started: bigint, api: string, counter: ApiCounter, slowCallMs: number, state: WrapState, wrapper: (...args: never[]) => unknown): void {
   state.depth -= 1;
   if (state.slot !== null) state.slot[0] = 0;
-  const durationMs = performance.now() - started;
+  const durationMs = msSince(started);
   counter.calls += 1;
   counter.totalMs += durationMs;
   if (durationMs > counter.maxMs) counter.maxMs = durationMs;
@@ -117,7 +125,7 @@ export function wrapNative(
   const timed = (thisArg: unknown, args: IArguments): unknown => {
     state.depth += 1;
     if (state.slot !== null) state.slot[0] = apiNumber;
-    const started = performance.now();
+    const started = clock();
     try {
       return apply(original, thisArg, args);
     } finally {
@@ -193,7 +201,7 @@ export function wrapConstructor(
     if (state.depth > 0) return make(target, args, newTarget);
     state.depth += 1;
     if (state.slot !== null) state.slot[0] = apiNumber;
-    const started = performance.now();
+    const started = clock();
     try {
       return make(target, args, newTarget);
     } finally {
