@@ -1,7 +1,11 @@
 // Throughput, p99 latency and memory cost of the agent and its alternatives on a small HTTP JSON
 // service, driven by autocannon, A/B in one run.
 //
-//   npm run build && node test/bench/overhead.mjs [rounds=7] [seconds=3] [--variants none,production-native,...] [--base DIR]
+//   npm run build && node test/bench/overhead.mjs [rounds=7] [seconds=3] [--variants none,production-native,...] [--base DIR] [--rate N]
+//
+// --rate N sends N requests a second in all instead of as many as the server takes: a service at
+// part load, where what loopwatch costs per second (its heartbeat and watchdog wake-ups) is spread
+// over fewer requests than at saturation. Throughput is then fixed; CPU per request is the figure.
 //
 // --base DIR adds loopwatch from another built checkout (e.g. `git archive main | tar -x -C DIR`,
 // then `npx tsc -p DIR/tsconfig.json` with node_modules linked) as the variant `base`, production
@@ -32,7 +36,8 @@ import autocannon from 'autocannon';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const preload = path.resolve(here, '..', '..', 'preload', 'index.js');
-const { values: flags, positionals } = parseArgs({ options: { variants: { type: 'string' }, base: { type: 'string' } }, allowPositionals: true });
+const { values: flags, positionals } = parseArgs({ options: { variants: { type: 'string' }, base: { type: 'string' }, rate: { type: 'string' } }, allowPositionals: true });
+const rate = flags.rate === undefined ? undefined : Number(flags.rate);
 const rounds = Number(positionals[0] ?? 7);
 const seconds = Number(positionals[1] ?? 3);
 const WARMUP_SECONDS = 1;
@@ -96,7 +101,7 @@ async function drive(port, duration) {
   // autocannon's own percentiles come from an integer-millisecond histogram, too coarse for a
   // 1-4 ms p99; its 'response' event carries the fractional time, so the p99 is computed here.
   const latencies = [];
-  const tracker = autocannon({ url: `http://127.0.0.1:${port}/42`, connections: CONNECTIONS, duration });
+  const tracker = autocannon({ url: `http://127.0.0.1:${port}/42`, connections: CONNECTIONS, duration, ...(rate !== undefined ? { overallRate: rate } : {}) });
   tracker.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
   const result = await tracker;
   if (result.errors > 0 || result.non2xx > 0) throw new Error(`${result.errors} errors, ${result.non2xx} non-2xx responses`);
@@ -149,7 +154,7 @@ const ratioCell = (ratios, digits) => `${median(ratios).toFixed(digits)} (${Math
 const fmtLoad = (load) => load.map((value) => value.toFixed(2)).join(', ');
 console.log(`\n### Overhead: HTTP JSON service under autocannon\n`);
 console.log(
-  `node ${process.version}, ${os.cpus().length} cpus, ${CONNECTIONS} connections, ${rounds} rounds x ${seconds} s (+${WARMUP_SECONDS} s warm-up); ` +
+  `node ${process.version}, ${os.cpus().length} cpus, ${CONNECTIONS} connections${rate !== undefined ? ` at ${rate} requests/s in all` : ''}, ${rounds} rounds x ${seconds} s (+${WARMUP_SECONDS} s warm-up); ` +
     `load average (1, 5, 15 min) at start ${fmtLoad(loads[0])}, at end ${fmtLoad(loads.at(-1))}, highest 1-min seen ${Math.max(...loads.map((l) => l[0])).toFixed(2)}`,
 );
 console.log('');
