@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { RateLimiter } from './rate-limiter';
 import type { LogFormat } from './options';
+import { nowMs as clockMs } from './clock';
 
 export interface LogFields {
   [key: string]: string | number | boolean | null | undefined;
@@ -66,7 +67,7 @@ export class AgentLog {
   lineOf(build: () => { text: string; fields: LogFields }): void {
     if (this.fd === null) return;
     // Monotonic: a wall-clock step back would hold the window shut for the step plus a minute.
-    const nowMs = performance.now();
+    const nowMs = clockMs();
     if (!this.limiter.tryTake(nowMs)) {
       this.suppressed.add();
       this.scheduleNotice(nowMs);

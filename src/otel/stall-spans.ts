@@ -13,6 +13,7 @@
 import type { Feature, StallEvent } from '../feature';
 import { loadOtelApi } from '../otel-api';
 import { loopwatchVersion } from '../version';
+import { nowNs } from '../clock';
 
 export const SPAN_NAME = 'event loop stall';
 
@@ -65,5 +66,5 @@ function recordStallSpan(stall: StallEvent): void {
 function epochMsOf(hrtimeNs: string | undefined): number {
   const now = Date.now();
   if (hrtimeNs === undefined) return now;
-  return now - Number(process.hrtime.bigint() - BigInt(hrtimeNs)) / 1e6;
+  return now - Number(nowNs() - BigInt(hrtimeNs)) / 1e6;
 }

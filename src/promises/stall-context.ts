@@ -13,6 +13,7 @@
 import * as asyncHooks from 'node:async_hooks';
 import { captureRaw, readCreation, type RawStack } from './creation';
 import type { Frame } from '../stack/frames';
+import { nowMs } from '../clock';
 
 export interface CallbackContext {
   /** The async resource type: `Timeout`, `Immediate`, `HTTPINCOMINGMESSAGE`, `FSREQCALLBACK`... */
@@ -20,7 +21,7 @@ export interface CallbackContext {
   durationMs: number;
   /** Where the resource was created (the callback scheduled), 1-based, not yet source-mapped. */
   scheduledAt: Frame[];
-  /** performance.now() when the callback returned. */
+  /** nowMs() (../clock.ts) when the callback returned. */
   endedAt: number;
 }
 
@@ -47,7 +48,7 @@ export function trackCallbackContexts(minDurationMs: number): StallContextTracke
   }
   function before(): void {
     try {
-      running.push({ resource: asyncHooks.executionAsyncResource(), startedAt: performance.now() });
+      running.push({ resource: asyncHooks.executionAsyncResource(), startedAt: nowMs() });
     } catch {
       // Contained.
     }
@@ -56,7 +57,7 @@ export function trackCallbackContexts(minDurationMs: number): StallContextTracke
     try {
       const entry = running.pop();
       if (entry === undefined) return;
-      const endedAt = performance.now();
+      const endedAt = nowMs();
       const durationMs = endedAt - entry.startedAt;
       if (durationMs < minDurationMs) return;
       const info = created.get(entry.resource);
@@ -72,7 +73,7 @@ export function trackCallbackContexts(minDurationMs: number): StallContextTracke
 
   return {
     find(durationMs, withinMs) {
-      const now = performance.now();
+      const now = nowMs();
       let best: CallbackContext | null = null;
       for (const context of recent) {
         if (now - context.endedAt > withinMs) continue;

@@ -13,6 +13,7 @@ import { wrapConstructor, wrapNative, wrapSync, type ApiCounter, type WrapState 
 import { builtinNativeTargets, nativeTargets, sizeFloor, type NativeTarget } from './natives';
 import { callerStack, isModuleLoading } from './call-site';
 import { whenBuiltinsLoad } from './builtin-loads';
+import { nowNs } from '../clock';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
@@ -25,7 +26,7 @@ export const startSyncApiTiming: Feature = (context) => {
     slot: context.syncCallSlot ?? null,
     siteWanted: context.callSiteWanted ?? null,
     onSlowCall(api, durationMs, wrapper, duringStall = false) {
-      const endNs = process.hrtime.bigint();
+      const endNs = nowNs();
       const stack = callerStack(wrapper);
       if (duringStall) {
         // Asked for by the watchdog: the stall's line, even when the module loader made the call

@@ -24,6 +24,7 @@ import {
   threadsChannelName,
   type ThreadMessage,
 } from './shared';
+import { nowNs } from '../clock';
 
 export interface ThreadRegistration {
   stop(): void;
@@ -42,7 +43,7 @@ export function registerThread(options: Options, warn: FeatureContext['warn']): 
   }
   const ids = new Int32Array(registry);
   const beats = new BigInt64Array(registry);
-  let lastBeat = process.hrtime.bigint();
+  let lastBeat = nowNs();
   let slot = -1;
   for (let candidate = 0; candidate < REGISTRY_SLOTS && slot < 0; candidate++) {
     if (Atomics.load(ids, slotIdIndex(candidate)) !== 0) continue;
@@ -66,7 +67,7 @@ export function registerThread(options: Options, warn: FeatureContext['warn']): 
 
   /** Same as the main thread's beat: a late heartbeat measures the stall that just ended. */
   const beat = (): void => {
-    const now = process.hrtime.bigint();
+    const now = nowNs();
     const latenessMs = nsToMs(now - lastBeat) - HEARTBEAT_MS;
     lastBeat = now;
     Atomics.store(beats, beatIndex, now);

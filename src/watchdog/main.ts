@@ -44,6 +44,7 @@ import {
   type ToWatchdog,
   type WatchdogData,
 } from './shared';
+import { nowMs, nowNs } from '../clock';
 
 /** The longest the main thread waits for the worker to write the final report at exit. */
 const FLUSH_TIMEOUT_MS = 2000;
@@ -108,7 +109,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   const shared = new SharedArrayBuffer(SHARED_BYTES);
   const beats = new BigInt64Array(shared);
   const flags = new Int32Array(shared);
-  let lastBeat = process.hrtime.bigint();
+  let lastBeat = nowNs();
   const clock: BeatClock = { epoch: 0, mark: beatMark(lastBeat), stalled: new Int32Array(shared, STALLED_BEAT_INDEX * Int32Array.BYTES_PER_ELEMENT, 1) };
   /** Stalls posted to the watchdog; compared with MAIN_STALLS_RECORDED_INDEX at exit. */
   let stallsPosted = 0;
@@ -191,7 +192,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   const stopWatchingExits = watchWorkerExits((threadId) => post({ type: 'thread-exit', threadId }), worker);
   let startupEndedNs: bigint | null = null;
   watchStartupEnd(() => {
-    startupEndedNs = process.hrtime.bigint();
+    startupEndedNs = nowNs();
     post({ type: 'startup-ended', endNs: String(startupEndedNs) });
   });
 
@@ -208,7 +209,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
   const activeFromNs = lastBeat + BigInt(ACTIVE_AFTER_MS * 1e6);
   /** One heartbeat: a turn of the loop. If it comes late enough, the loop was stalled until now. */
   const beat = (): void => {
-    const now = process.hrtime.bigint();
+    const now = nowNs();
     const latenessMs = latenessAt(now);
     const previousBeat = lastBeat;
     const stalledEpoch = clock.epoch;
@@ -274,7 +275,7 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
       // and one measured just before (the script's last callback returned, then the heartbeat ran)
       // may not be recorded yet: flush, so the watchdog logs it, with the stack it caught. Not
       // before the watchdog is up (it would have no stack, and a flush would wait for it to boot).
-      const exitEndsStall = latenessAt(process.hrtime.bigint()) >= options.thresholdMs;
+      const exitEndsStall = latenessAt(nowNs()) >= options.thresholdMs;
       const stallUnrecorded = stallsPosted > Atomics.load(flags, MAIN_STALLS_RECORDED_INDEX);
       const stallToLog = (exitEndsStall || stallUnrecorded) && Atomics.load(flags, READY_INDEX) === 1;
       if (stallToLog || Atomics.load(flags, THREAD_SESSIONS_INDEX) > 0) watchdog.flush(true);
@@ -287,11 +288,11 @@ export function startWatchdog(options: Options, capture: CaptureDecision, hooks:
       // process.exit()) is measured now, before the heartbeat timer would have.
       beat();
       flushSeq += 1;
-      post({ type: 'flush', seq: flushSeq, nowNs: String(process.hrtime.bigint()), final });
-      const deadline = Date.now() + (Atomics.load(flags, READY_INDEX) === 1 ? FLUSH_TIMEOUT_MS : FLUSH_BOOT_TIMEOUT_MS);
+      post({ type: 'flush', seq: flushSeq, nowNs: String(nowNs()), final });
+      const deadline = nowMs() + (Atomics.load(flags, READY_INDEX) === 1 ? FLUSH_TIMEOUT_MS : FLUSH_BOOT_TIMEOUT_MS);
       let acked = Atomics.load(flags, FLUSH_ACK_INDEX);
-      while (acked < flushSeq && Date.now() < deadline) {
-        atomicsWait(flags, FLUSH_ACK_INDEX, acked, deadline - Date.now());
+      while (acked < flushSeq && nowMs() < deadline) {
+        atomicsWait(flags, FLUSH_ACK_INDEX, acked, deadline - nowMs());
         acked = Atomics.load(flags, FLUSH_ACK_INDEX);
       }
       // The final flush is where the watchdog tells them; if it did not answer in time, we do.

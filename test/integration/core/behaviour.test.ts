@@ -108,6 +108,18 @@ describe('the app behaves as without loopwatch', () => {
   });
 });
 
+describe('an app that fakes the clock', () => {
+  it('is not seen as stalled, and its sync calls are timed by the real clock (fake timers replace process.hrtime and performance.now)', async () => {
+    const result = await runFixture('fake-clock.js');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('done\n');
+    expect(result.stderr).not.toMatch(/blocked/);
+    expect(result.report.stalls).toEqual([]);
+    expect(result.report.syncApis['JSON.parse']).toMatchObject({ calls: 20, slowCalls: 0 });
+    expect(result.report.syncApis['JSON.parse'].maxMs).toBeLessThan(100);
+  });
+});
+
 describe('logging', () => {
   it('writes JSON lines with LOOPWATCH_LOG_FORMAT=json', async () => {
     const result = await runFixture('cpu-timer.js', { env: { LOOPWATCH_LOG_FORMAT: 'json' } });
