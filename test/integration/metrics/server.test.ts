@@ -95,7 +95,9 @@ describe('/metrics', () => {
     await withServingFixture(async (port) => {
       // The first scrape after the stalls covers them: its max is a stall's length, not a p99.
       const { samples } = await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_delay_max_seconds') ?? 0) >= 0.2);
-      expect(value(samples, 'loopwatch_eventloop_delay_max_seconds')).toBeLessThan(1);
+      // One 600 ms stall, plus what a loaded machine adds to it (1.19 s was seen in a CI run with a
+      // fifty-thread test alongside); the three stalls read as one delay would be 1.8 s or more.
+      expect(value(samples, 'loopwatch_eventloop_delay_max_seconds')).toBeLessThan(1.8);
       // Once the stalls are over, a later scrape only sees an idle loop.
       await scrapeUntil(port, stalled);
       await scrapeUntil(port, (s) => (value(s, 'loopwatch_eventloop_delay_max_seconds') ?? 1) < 0.1);
