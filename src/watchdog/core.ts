@@ -146,8 +146,7 @@ export class WatchdogCore {
     for (const watched of [this.main, ...this.threads.values()]) {
       if (watched.gone === true) continue;
       if (watched.detector.openStallBeat !== null) return POLL_MS;
-      const beatMs = nsToMs(Atomics.load(watched.beats, watched.beatIndex));
-      waitMs = Math.min(waitMs, beatMs + HEARTBEAT_MS + this.options.thresholdMs - nowMs);
+      waitMs = Math.min(waitMs, watched.detector.msUntilStall(nowMs, nsToMs(Atomics.load(watched.beats, watched.beatIndex))));
     }
     return Math.max(1, Math.ceil(waitMs));
   }

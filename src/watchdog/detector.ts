@@ -40,6 +40,11 @@ export class StallDetector {
     return this.open?.beatMs ?? null;
   }
 
+  /** How long until poll() would open a stall on this heartbeat, if it stays unchanged (<= 0: now). */
+  msUntilStall(nowMs: number, beatMs: number): number {
+    return beatMs + this.config.heartbeatMs + this.config.thresholdMs - nowMs;
+  }
+
   poll(nowMs: number, beatMs: number): DetectorEvent[] {
     const elapsedMs = nowMs - beatMs - this.config.heartbeatMs;
     const open = this.open;
