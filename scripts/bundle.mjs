@@ -7,7 +7,8 @@
 // Both bundles sit in dist/src, next to src/paths.ts's output, so the folder they compute paths from
 // is the same bundled or not. Packages stay outside (prom-client, the OpenTelemetry API,
 // source-map-support and the native capture module load only when used), and so do Node's builtins.
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -39,5 +40,19 @@ const builtinNamespaces = {
  */
 const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning', sourcemap: 'linked', minifyWhitespace: true, plugins: [builtinNamespaces] };
 
-await build({ ...common, entryPoints: [path.join(compiled, 'preload.js')], outfile: path.join(compiled, 'preload-bundle.js') });
-await build({ ...common, entryPoints: [path.join(compiled, 'watchdog', 'worker.js')], outfile: path.join(compiled, 'watchdog-worker.js') });
+/**
+ * Ends a bundle with a hash of its content. src/code-cache.ts names its cache after it: V8 checks a
+ * cache against the source's length only, and npm gives every file of every version the same mtime.
+ */
+async function stampBuild(file) {
+  const source = await readFile(file, 'utf8');
+  await writeFile(file, `${source}// loopwatch build ${createHash('sha256').update(source).digest('hex').slice(0, 16)}\n`);
+}
+
+for (const [entry, outfile] of [
+  ['preload.js', 'preload-bundle.js'],
+  [path.join('watchdog', 'worker.js'), 'watchdog-worker.js'],
+]) {
+  await build({ ...common, entryPoints: [path.join(compiled, entry)], outfile: path.join(compiled, outfile) });
+  await stampBuild(path.join(compiled, outfile));
+}
