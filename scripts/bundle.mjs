@@ -1,7 +1,9 @@
 // Bundles the two entry points a process pays for at start-up, after tsc has compiled dist/:
 // - dist/src/preload-bundle.js: what `--require loopwatch/preload` loads on the app's main thread
 //   (the agent, its features, the watchdog's main-thread side);
-// - dist/src/watchdog-worker.js: the watchdog worker's entry.
+// - dist/src/watchdog-worker.js: the watchdog worker;
+// and what loads each of them with its code cache (dist/src/code-cache-loader.js for the first,
+// dist/src/watchdog-entry.js, the worker's entry, for the second).
 // Node's CommonJS loader resolves, reads and wraps each file on its own: about 45 files on the
 // main thread cost tens of milliseconds of every process's start (docs/benchmarks.md, "Start-up").
 // Both bundles sit in dist/src, next to src/paths.ts's output, so the folder they compute paths from
@@ -56,3 +58,7 @@ for (const [entry, outfile] of [
   await build({ ...common, entryPoints: [path.join(compiled, entry)], outfile: path.join(compiled, outfile) });
   await stampBuild(path.join(compiled, outfile));
 }
+// What loads those two with their code cache (src/code-cache.ts): one file each, since it runs
+// before any cache can help, and every file Node's loader resolves, reads and compiles costs.
+await build({ ...common, entryPoints: [path.join(compiled, 'code-cache.js')], outfile: path.join(compiled, 'code-cache-loader.js') });
+await build({ ...common, entryPoints: [path.join(compiled, 'watchdog', 'worker-entry.js')], outfile: path.join(compiled, 'watchdog-entry.js') });

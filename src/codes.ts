@@ -24,7 +24,7 @@ export const CODES = {
   LOOPWATCH_METRICS_PORT_IN_USE: 'LOOPWATCH_METRICS_PORT_IN_USE',
   /** The /metrics server could not listen for another reason (bad host, permission): no /metrics here. */
   LOOPWATCH_METRICS_SERVER_FAILED: 'LOOPWATCH_METRICS_SERVER_FAILED',
-  /** The folder `LOOPWATCH_CODE_CACHE` names cannot be created, is not a folder, or others could write to it: loopwatch loads without its code cache (a slower start). */
+  /** The folder `LOOPWATCH_CODE_CACHE` names cannot be created or opened, or is not this user's alone to write: loopwatch loads without its code cache (a slower start). */
   LOOPWATCH_CODE_CACHE_UNUSABLE: 'LOOPWATCH_CODE_CACHE_UNUSABLE',
 } as const;
 

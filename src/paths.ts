@@ -7,8 +7,8 @@ import * as path from 'node:path';
  */
 export const COMPILED_SRC: string = __dirname;
 
-/** The watchdog worker's entry: it loads the bundle below with loopwatch's code cache. */
-export const WATCHDOG_WORKER_FILE = path.join(COMPILED_SRC, 'watchdog', 'worker-entry.js');
+/** The watchdog worker's entry, bundled (src/watchdog/worker-entry.ts): it loads the bundle below with loopwatch's code cache. */
+export const WATCHDOG_WORKER_FILE = path.join(COMPILED_SRC, 'watchdog-entry.js');
 /** The watchdog worker itself, bundled (scripts/bundle.mjs). */
 export const WATCHDOG_BUNDLE_FILE = path.join(COMPILED_SRC, 'watchdog-worker.js');
 /** The native capture path's thread (src/watchdog/capture-thread.ts), a few small modules: not bundled. */

@@ -28,7 +28,7 @@ describe('README tables match the code', () => {
     const source = fs.readFileSync(path.join(root, 'src', 'options.ts'), 'utf8');
     const read = new Set([...source.matchAll(/\(\s*'(LOOPWATCH_[A-Z0-9_]+)'/g)].map((match) => match[1]!));
     // The code cache is chosen before the options are read: its loader reads its one variable itself.
-    const codeCache = fs.readFileSync(path.join(root, 'src', 'code-cache.ts'), 'utf8');
+    const codeCache = fs.readFileSync(path.join(root, 'src', 'code-cache-folder.ts'), 'utf8');
     read.add(/const ENV = '(LOOPWATCH_[A-Z0-9_]+)'/.exec(codeCache)![1]!);
     expect(read.size).toBeGreaterThan(10);
     expect(tableNames('Options').sort()).toEqual([...read].sort());

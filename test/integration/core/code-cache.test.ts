@@ -9,12 +9,22 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runFixture, tempDir } from '../run-fixture';
 
-const LOADER = path.join(ROOT, 'dist', 'src', 'code-cache.js');
-const RUNNER = `
-const { requireWithCodeCache } = require(${JSON.stringify(LOADER)});
-let use;
-try { use = requireWithCodeCache(process.argv[1]); } catch (error) { use = 'threw: ' + error.message; }
-process.stdout.write(JSON.stringify({ use, runs: globalThis.bundleRuns, value: globalThis.bundleValue, frame: globalThis.bundleFrame }));
+const LOADER = path.join(ROOT, 'dist', 'src', 'code-cache-loader.js');
+const LOAD = `const { requireWithCodeCache } = require(${JSON.stringify(LOADER)});
+const load = (file) => {
+  let use;
+  try { use = requireWithCodeCache(file); } catch (error) { use = 'threw: ' + error.message; }
+  return { use, runs: globalThis.bundleRuns, value: globalThis.bundleValue, frame: globalThis.bundleFrame };
+};`;
+/** Loads the bundle at argv[1]; with `then-in-a-worker`, loads it again in a worker started with `execArgv: []`. */
+const RUNNER = `${LOAD}
+const here = load(process.argv[1]);
+if (process.argv[2] !== 'then-in-a-worker') process.stdout.write(JSON.stringify(here));
+else {
+  const { Worker } = require('node:worker_threads');
+  const code = ${JSON.stringify(LOAD)} + "require('node:worker_threads').parentPort.postMessage(load(require('node:worker_threads').workerData));";
+  new Worker(code, { eval: true, execArgv: [], workerData: process.argv[1] }).on('message', (there) => process.stdout.write(JSON.stringify({ ...here, worker: there.use })));
+}
 `;
 
 /** A bundle as scripts/bundle.mjs writes them: code, then its build stamp on the last line. */
@@ -29,16 +39,18 @@ function bundleSource(value: string, stamp: string, extra = ''): string {
 
 interface Loaded {
   use: string;
+  /** The same bundle loaded again in a worker thread with `execArgv: []`. */
+  worker?: string;
   runs: number;
   value: string;
   frame: string;
   stderr: string;
 }
 
-function load(bundle: string, env: Record<string, string>): Loaded {
+function load(bundle: string, env: Record<string, string>, nodeArgs: string[] = [], then?: 'then-in-a-worker'): Loaded {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.NODE_OPTIONS;
-  const child = spawnSync(process.execPath, ['-e', RUNNER, bundle], { env: childEnv, encoding: 'utf8', timeout: 10_000 });
+  const child = spawnSync(process.execPath, [...nodeArgs, '-e', RUNNER, bundle, ...(then ? [then] : [])], { env: childEnv, encoding: 'utf8', timeout: 10_000 });
   expect(child.status, child.stderr).toBe(0);
   return { ...(JSON.parse(child.stdout) as Omit<Loaded, 'stderr'>), stderr: child.stderr };
 }
@@ -98,6 +110,84 @@ describe('the code cache', () => {
     // Replaced by one of its own, private again.
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(load(bundle, { LOOPWATCH_CODE_CACHE: cache }).use).toBe('read');
+  });
+
+  it('never reads a cache file with a second link: a hard link could give someone else’s file its name', () => {
+    const { bundle, cache } = setUp();
+    load(bundle, { LOOPWATCH_CODE_CACHE: cache });
+    const file = path.join(cache, cacheFiles(cache)[0]!);
+    fs.linkSync(file, path.join(path.dirname(cache), 'second-link'));
+    expect(load(bundle, { LOOPWATCH_CODE_CACHE: cache })).toMatchObject({ use: 'written', value: 'A' });
+    expect(load(bundle, { LOOPWATCH_CODE_CACHE: cache }).use).toBe('read');
+  });
+
+  it('never hands V8 a damaged cache (damaged bytecode aborts the process), and writes a whole one again', () => {
+    const { bundle, cache } = setUp();
+    // A bundle with enough functions run at start-up for a cache of some size.
+    const functions = Array.from({ length: 200 }, (_, i) => `function f${i}(x) { return x + ${i}; } f${i}(1);`).join(' ');
+    fs.writeFileSync(bundle, bundleSource('A', 'dddddddddddddddd', functions));
+    load(bundle, { LOOPWATCH_CODE_CACHE: cache });
+    const file = path.join(cache, cacheFiles(cache)[0]!);
+    const bytes = fs.readFileSync(file);
+    expect(bytes.length).toBeGreaterThan(8192);
+    // Zero a block of the first copy, as a lost write would.
+    bytes.fill(0, 4096, 8192);
+    fs.writeFileSync(file, bytes);
+    expect(load(bundle, { LOOPWATCH_CODE_CACHE: cache })).toMatchObject({ use: 'written', runs: 1, value: 'A' });
+    expect(load(bundle, { LOOPWATCH_CODE_CACHE: cache }).use).toBe('read');
+  });
+
+  it('gives a worker thread the cache of the main thread’s flags, whatever its own execArgv', () => {
+    const { bundle, cache } = setUp();
+    const loaded = load(bundle, { LOOPWATCH_CODE_CACHE: cache }, ['--max-old-space-size=300'], 'then-in-a-worker');
+    expect(loaded).toMatchObject({ use: 'written', worker: 'read' });
+    expect(cacheFiles(cache)).toHaveLength(1);
+  });
+
+  it('stays off where it would change what the app sees: with source maps on, Node maps only what require compiled', () => {
+    const { bundle, cache } = setUp();
+    expect(load(bundle, { LOOPWATCH_CODE_CACHE: cache }, ['--enable-source-maps'])).toMatchObject({ use: 'unused', value: 'A' });
+    expect(fs.existsSync(cache)).toBe(false);
+  });
+
+  // Node 20 only: later versions removed policies.
+  it.runIf(process.versions.node.startsWith('20.'))('stays off under a policy, whose integrity checks apply to what require loads', () => {
+    const { bundle, cache } = setUp();
+    const policy = path.join(path.dirname(cache), 'policy.json');
+    fs.writeFileSync(policy, JSON.stringify({ onerror: 'log', resources: {} }));
+    expect(load(bundle, { LOOPWATCH_CODE_CACHE: cache }, [`--experimental-policy=${policy}`])).toMatchObject({ use: 'unused', value: 'A' });
+    expect(fs.existsSync(cache)).toBe(false);
+  });
+
+  it('removes cache files nobody read for a month when it writes one, and keeps the ones read', () => {
+    const { bundle, cache } = setUp();
+    load(bundle, { LOOPWATCH_CODE_CACHE: cache });
+    const inUse = path.join(cache, cacheFiles(cache)[0]!);
+    const gone = path.join(cache, 'bundle-0123456789abcdef.v8');
+    fs.writeFileSync(gone, 'an old build’s cache', { mode: 0o600 });
+    const longAgo = new Date(Date.now() - 40 * 24 * 3600_000);
+    for (const file of [inUse, gone]) fs.utimesSync(file, longAgo, longAgo);
+    // Read today: touched, so the sweep that follows the next write keeps it.
+    expect(load(bundle, { LOOPWATCH_CODE_CACHE: cache }).use).toBe('read');
+    expect(Date.now() - fs.statSync(inUse).mtimeMs).toBeLessThan(3600_000);
+    fs.writeFileSync(bundle, bundleSource('B', 'eeeeeeeeeeeeeeee'));
+    expect(load(bundle, { LOOPWATCH_CODE_CACHE: cache }).use).toBe('written');
+    expect(fs.existsSync(gone)).toBe(false);
+    expect(fs.existsSync(inUse)).toBe(true);
+  });
+
+  it('reads its setting as the other options are read: any case of off, on, or an absolute path', () => {
+    const { bundle } = setUp();
+    const tmp = tempDir();
+    const folder = path.join(tmp, `loopwatch-code-cache-${process.getuid?.() ?? 'user'}`);
+    for (const off of ['OFF', 'False', 'no', '0']) expect(load(bundle, { LOOPWATCH_CODE_CACHE: off, TMPDIR: tmp }).use).toBe('unused');
+    expect(fs.existsSync(folder)).toBe(false);
+    expect(load(bundle, { LOOPWATCH_CODE_CACHE: 'On', TMPDIR: tmp }).use).toBe('written');
+    expect(fs.existsSync(folder)).toBe(true);
+    const relative = load(bundle, { LOOPWATCH_CODE_CACHE: 'cache-here', TMPDIR: tmp });
+    expect(relative.use).toBe('read');
+    expect(relative.stderr).toContain('[LOOPWATCH_BAD_ENV] LoopwatchWarning: loopwatch: LOOPWATCH_CODE_CACHE=cache-here is not an absolute path');
+    expect(fs.existsSync(path.join(ROOT, 'cache-here'))).toBe(false);
   });
 
   it('warns once and loads without a cache when the folder it is given is shared or cannot be made', () => {
