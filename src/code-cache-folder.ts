@@ -52,6 +52,8 @@ function folderSetting(setting: string | undefined): { folder: string; named: bo
   if (process.platform === 'win32') return undefined;
   // os.tmpdir()'s rule on POSIX, without loading os on the start-up path.
   const tmp = (process.env.TMPDIR || process.env.TMP || process.env.TEMP || '/tmp').replace(/(.)\/+$/, '$1');
+  // A relative TMPDIR would put the folder in the app's working directory.
+  if (!isAbsolute(tmp)) return undefined;
   return { folder: join(tmp, `loopwatch-code-cache-${process.getuid?.() ?? 'user'}`), named: false };
 }
 

@@ -215,6 +215,10 @@ describe('the code cache', () => {
 
     const unusable = load(bundle, { LOOPWATCH_CODE_CACHE: '', TMPDIR: '/proc' });
     expect(unusable).toMatchObject({ use: 'unused', value: 'A', stderr: '' });
+    // Never a folder in the app's working directory.
+    const relative = load(bundle, { LOOPWATCH_CODE_CACHE: '', TMPDIR: 'test' });
+    expect(relative).toMatchObject({ use: 'unused', value: 'A', stderr: '' });
+    expect(fs.existsSync(path.join(ROOT, 'test', `loopwatch-code-cache-${uid}`))).toBe(false);
   });
 
   it('sweeps the temporary files of threads that ended while writing, once they are a minute old', () => {
