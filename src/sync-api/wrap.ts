@@ -14,6 +14,11 @@ import { nowNs } from '../clock';
  */
 const msSince = (started: bigint): number => Number(nowNs() - started) / 1e6;
 
+// Taken when loopwatch loads: every wrapper forwards through these, never through a property the
+// app may have replaced since (`original.apply` would call an app's own Function.prototype.apply).
+const apply = Reflect.apply;
+const construct = Reflect.construct;
+
 export interface ApiCounter {
   calls: number;
   totalMs: number;
@@ -48,13 +53,13 @@ export function wrapSync(
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const wrapper = ({ wrapper(this: unknown, ...args: unknown[]): unknown {
     if (state.depth > 0 || (syncOnlyWithoutCallback && typeof args[args.length - 1] === 'function')) {
-      return original.apply(this, args);
+      return apply(original, this, args);
     }
     state.depth += 1;
     if (state.slot !== null) state.slot[0] = apiNumber;
     const started = nowNs();
     try {
-      return original.apply(this, args);
+      return apply(original, this, args);
     } finally {
       finish(started, api, counter, slowCallMs, state, wrapper);
     }
@@ -99,10 +104,6 @@ function copyOwnProperties(original: object, wrapper: object): void {
   }
 }
 
-// Taken before any wrapper is installed: the fast paths below forward through these, never through
-// a property the app (or loopwatch) may have replaced.
-const apply = Reflect.apply;
-const construct = Reflect.construct;
 
 type Wrapper = (this: unknown, ...args: unknown[]) => unknown;
 

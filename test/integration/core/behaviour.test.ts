@@ -120,6 +120,17 @@ describe('an app that fakes the clock', () => {
   });
 });
 
+describe('an app that replaces Function.prototype.apply and .call', () => {
+  it('sees its replacements called exactly as often as without loopwatch, around timed sync calls', async () => {
+    const [bare, watched] = await Promise.all([runFixture('patched-apply.js', { withoutAgent: true }), runFixture('patched-apply.js')]);
+    expect(bare.stdout).toBe('{"apply":0,"call":0}\n');
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toBe(bare.stdout);
+    // The fixture's ten, and Node's loader reading the fixture itself.
+    expect(watched.report.syncApis['fs.readFileSync'].calls).toBeGreaterThanOrEqual(10);
+  });
+});
+
 describe('logging', () => {
   it('writes JSON lines with LOOPWATCH_LOG_FORMAT=json', async () => {
     const result = await runFixture('cpu-timer.js', { env: { LOOPWATCH_LOG_FORMAT: 'json' } });
