@@ -15,6 +15,9 @@
 import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, unlinkSync, type Stats } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
+import { booleanWord } from './boolean-words';
+import type { WarningCode } from './codes';
+import { warn } from './warn';
 
 const ENV = 'LOOPWATCH_CODE_CACHE';
 /** A temporary file this old was not being written any more. */
@@ -44,8 +47,9 @@ export function openCacheFolder(): CacheFolder | undefined {
 }
 
 function folderSetting(setting: string | undefined): { folder: string; named: boolean } | undefined {
-  if (setting !== undefined && /^(0|false|no|off)$/i.test(setting)) return undefined;
-  if (setting !== undefined && setting !== '' && !/^(1|true|yes|on)$/i.test(setting)) {
+  const word = setting === undefined ? undefined : booleanWord(setting);
+  if (word === false) return undefined;
+  if (setting !== undefined && setting !== '' && word === undefined) {
     if (isAbsolute(setting)) return { folder: setting, named: true };
     tell('LOOPWATCH_BAD_ENV', `${ENV}=${setting} is not an absolute path (nor on or off); the default folder is used`);
   }
@@ -128,12 +132,7 @@ export function prune(folder: CacheFolder, now: number): void {
   }
 }
 
-function tell(code: 'LOOPWATCH_CODE_CACHE_UNUSABLE' | 'LOOPWATCH_BAD_ENV', message: string): void {
+function tell(code: WarningCode, message: string): void {
   // A worker thread inherits the environment: the main thread already said it.
-  if (!isMainThread) return;
-  try {
-    process.emitWarning(`loopwatch: ${message}`, { code, type: 'LoopwatchWarning' });
-  } catch {
-    // A warning must never become the app's problem.
-  }
+  if (isMainThread) warn(code, message);
 }

@@ -29,8 +29,9 @@ export type CodeCacheUse = 'read' | 'written' | 'unwritable' | 'unused';
 
 /** Runs the CommonJS bundle at `file` once, as `require(file)` would. Throws only what the bundle throws. */
 export function requireWithCodeCache(file: string): CodeCacheUse {
-  const folder = cacheCanServe() ? openCacheFolder() : undefined;
-  const compiled = folder === undefined ? undefined : compile(file, folder);
+  const flags = processFlags();
+  const folder = cacheCanServe(flags) ? openCacheFolder() : undefined;
+  const compiled = folder === undefined ? undefined : compile(file, folder, flags);
   if (folder === undefined || compiled === undefined) {
     folder?.close();
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain way, when the cache cannot help
@@ -52,8 +53,8 @@ export function requireWithCodeCache(file: string): CodeCacheUse {
  * checks the integrity of what `require` loads (a `vm.Script` would bypass it), and with source maps
  * on, Node maps the frames of what `require` compiled, not of a script.
  */
-function cacheCanServe(): boolean {
-  return !process.sourceMapsEnabled && !/--experimental-policy|--policy-integrity/.test(processFlags());
+function cacheCanServe(flags: string): boolean {
+  return !process.sourceMapsEnabled && !/--experimental-policy|--policy-integrity/.test(flags);
 }
 
 interface Compiled {
@@ -64,10 +65,10 @@ interface Compiled {
   stale: boolean;
 }
 
-function compile(file: string, folder: CacheFolder): Compiled | undefined {
+function compile(file: string, folder: CacheFolder, flags: string): Compiled | undefined {
   try {
     const source = readFileSync(file, 'utf8');
-    const cacheName = `${basename(file, '.js')}-${cacheKey(file, source)}.v8`;
+    const cacheName = `${basename(file, '.js')}-${cacheKey(file, source, flags)}.v8`;
     const cachedData = readCache(folder.entry(cacheName));
     const script = new Script(WRAPPER_HEAD + source + WRAPPER_TAIL, { filename: file, lineOffset: -1, cachedData });
     const body = script.runInThisContext() as CommonJsBody;
@@ -84,10 +85,10 @@ function compile(file: string, folder: CacheFolder): Compiled | undefined {
  * are in the name. So are Node's binary and the process's flags, so that processes run with
  * different ones keep one cache each instead of rewriting one in turn.
  */
-function cacheKey(file: string, source: string): string {
+function cacheKey(file: string, source: string, flags: string): string {
   const stats = statSync(file);
   const build = /\/\/ loopwatch build (\w+)\n$/.exec(source.slice(-64))?.[1] ?? '';
-  const key = [build, process.version, process.arch, process.execPath, file, stats.size, stats.mtimeMs, stats.ino, processFlags()].join('\0');
+  const key = [build, process.version, process.arch, process.execPath, file, stats.size, stats.mtimeMs, stats.ino, flags].join('\0');
   return fnv1a(key, 0x811c9dc5) + fnv1a(key, 0x050c5d1f);
 }
 

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { booleanWord } from './boolean-words';
 import type { WarningCode } from './codes';
 import { parseSiteRule } from './stack/site-rules';
 
@@ -157,9 +158,6 @@ export interface OptionWarning {
   message: string;
 }
 
-const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
-const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
-
 /**
  * Reads options from the environment. Never throws: a value it cannot use becomes a warning and the
  * default, because a preload must never crash its host.
@@ -197,9 +195,8 @@ export function readOptionsFromEnv(env: NodeJS.ProcessEnv): { options: Options; 
   const flag = (name: string, fallback: boolean): boolean => {
     const value = raw(name);
     if (value === undefined) return fallback;
-    const lower = value.toLowerCase();
-    if (TRUE_WORDS.has(lower)) return true;
-    if (FALSE_WORDS.has(lower)) return false;
+    const word = booleanWord(value);
+    if (word !== undefined) return word;
     bad(name, value, 'a boolean (1/0, true/false, yes/no, on/off)', fallback);
     return fallback;
   };
